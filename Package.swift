@@ -1,0 +1,46 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "Sift",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "Sift", targets: ["Sift"]),
+        .executable(name: "sift", targets: ["sift"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+    ],
+    targets: [
+        // MARK: - C interface to the system BLAS (Debian: libblas-dev + libopenblas0-pthread)
+        .systemLibrary(
+            name: "CBLAS",
+            path: "Sources/CBLAS",
+            providers: [.apt(["libblas-dev", "liblapacke-dev", "libopenblas0-pthread"])]
+        ),
+        // MARK: - Public API
+        .target(
+            name: "Sift",
+            dependencies: [
+                "CBLAS",
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .executableTarget(
+            name: "sift",
+            dependencies: [
+                "Sift",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // MARK: - Tests
+        .testTarget(
+            name: "SiftTests",
+            dependencies: ["Sift"],
+            resources: [.copy("Fixtures")]
+        ),
+    ]
+)

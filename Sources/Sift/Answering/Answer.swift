@@ -1,0 +1,59 @@
+/// A composed answer: every text in ``lead`` and ``points`` is copied verbatim from the
+/// passage its citation points to.
+public struct Answer: Sendable, Hashable, Codable {
+    /// A sentence (or two adjacent ones) quoted from a cited passage.
+    public struct Statement: Sendable, Hashable, Codable {
+        public var text: String
+        /// Reference numbers (1-based) of the passages the text is quoted from.
+        public var citations: [Int]
+    }
+
+    /// A cited passage.
+    public struct Reference: Sendable, Hashable, Codable {
+        public var number: Int
+        public var title: String
+        /// Path of the article relative to the corpus folder.
+        public var source: String
+        /// URL from the article's front matter, if any.
+        public var url: String?
+        /// The full passage text, as shown to users.
+        public var passage: String
+        /// Span of the passage in the source file, in Unicode scalars.
+        public var start: Int
+        public var end: Int
+        public var score: Float
+    }
+
+    public var question: String
+    /// `"zh"` or `"en"`, the question's language (it picks the templates).
+    public var language: String
+    /// Whether the corpus answers the question.
+    public var answered: Bool
+    /// A definitional sentence, for definition questions, when the corpus has one.
+    public var lead: Statement?
+    /// 2–5 statements, each from a different article.
+    public var points: [Statement]
+    public var references: [Reference]
+    /// Similar previously asked questions.
+    public var related: [QuestionBank.Entry]
+    /// For a definition question whose term means different things in different
+    /// articles: the term (nil otherwise).
+    public var ambiguousTerm: String?
+
+    enum CodingKeys: String, CodingKey {
+        case question, language, answered, lead, points, references, related
+        case ambiguousTerm = "ambiguous_term"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(question, forKey: .question)
+        try c.encode(language, forKey: .language)
+        try c.encode(answered, forKey: .answered)
+        try c.encode(lead, forKey: .lead)  // explicit null when absent
+        try c.encode(points, forKey: .points)
+        try c.encode(references, forKey: .references)
+        try c.encode(related, forKey: .related)
+        try c.encode(ambiguousTerm, forKey: .ambiguousTerm)
+    }
+}

@@ -1,0 +1,234 @@
+import Foundation
+
+/// Composes an ``Answer`` from search results, without paraphrasing: every statement is a
+/// sentence (or two adjacent sentences) copied from the passage it cites.
+///
+/// 1. Search; when the best passage scores below ``minScore`` the answer says so and lists
+///    the nearest topics instead.
+/// 2. Keep the best passage of each document that scores close enough to the best one
+///    (at most ``maxPoints`` documents).
+/// 3. In each, pick the sentence that best matches the question (same two-stage scorer).
+/// 4. For a definition question, lead with a definitional sentence about the term
+///    ("X 即…", "X（…）是…", "X is…", "… (X) is …") when one exists; when the term is used
+///    with different meanings by different articles, flag it and cite each meaning.
+public struct AnswerComposer: Sendable {
+    /// Passages retrieved per question.
+    public var topK: Int
+    /// Minimum score (0...1) of the best passage for the question to count as answered.
+    public var minScore: Float
+    /// Most statements (bullets) in an answer.
+    public var maxPoints: Int
+    /// A document's best passage must score at least this fraction of the best passage.
+    public var relativeScore: Float
+
+    public init(topK: Int = 8, minScore: Float = 0.25, maxPoints: Int = 5, relativeScore: Float = 0.45) throws(SiftError) {
+        guard topK >= 1 && topK <= 1000 else { throw .invalidArgument(name: "--top-k", reason: "must be in 1...1000, got \(topK)") }
+        guard minScore.isFinite, (0...1).contains(minScore) else {
+            throw .invalidArgument(name: "--min-score", reason: "must be in 0...1, got \(minScore)")
+        }
+        guard maxPoints >= 1 else { throw .invalidArgument(name: "maxPoints", reason: "must be ≥ 1") }
+        self.topK = topK
+        self.minScore = minScore
+        self.maxPoints = maxPoints
+        self.relativeScore = relativeScore
+    }
+
+    /// Longest question accepted (longer ones are cut to this many characters).
+    public static let maxQuestionCharacters = 2000
+
+    public func answer(_ question: String, index: SiftIndex, questions: QuestionBank? = nil) -> Answer {
+        let analysis = QuestionAnalysis(question)
+        let q = String(question.prefix(AnswerComposer.maxQuestionCharacters))
+        let hits = index.search(q, k: max(topK, maxPoints * 2))
+        let related = questions?.related(to: q) ?? []
+        var answer = Answer(question: question, language: analysis.language, answered: false, lead: nil, points: [],
+                            references: [], related: related, ambiguousTerm: nil)
+        guard let best = hits.first, best.score >= minScore else {
+            // Nearest topics: the best passage of up to three documents, whatever their score.
+            var seen = Set<String>()
+            for hit in hits where seen.insert(hit.document.id).inserted && seen.count <= 3 {
+                answer.references.append(reference(hit, number: answer.references.count + 1))
+            }
+            return answer
+        }
+        answer.answered = true
+        let prepared = index.prepare(q)
+        var rescorer = Rescorer(embedder: index.embedder)
+
+        // Best passage per document, close enough to the best.
+        var perDocument: [SearchHit] = []
+        var seen = Set<String>()
+        for hit in hits where seen.insert(hit.document.id).inserted {
+            if hit.score >= max(minScore * 0.8, best.score * relativeScore) { perDocument.append(hit) }
+        }
+
+        // Candidate sentences of each kept passage, scored.
+        struct Candidate { var hit: SearchHit; var range: Range<String.Index>; var score: Float; var definitional: Bool }
+        func sentences(of hit: SearchHit) -> [Candidate] {
+            AnswerComposer.sentenceRanges(in: hit.passage.text).map { range in
+                let text = String(hit.passage.text[range])
+                let s = index.sentenceScore(text, query: prepared, rescorer: &rescorer).final
+                let def = analysis.definitionTerm.map { AnswerComposer.isDefinition(text, term: $0) } ?? false
+                return Candidate(hit: hit, range: range, score: s, definitional: def)
+            }
+        }
+
+        var references: [String: Int] = [:]  // passage key → number
+        func cite(_ hit: SearchHit) -> Int {
+            let key = "\(hit.passageID)"
+            if let n = references[key] { return n }
+            answer.references.append(reference(hit, number: answer.references.count + 1))
+            references[key] = answer.references.count
+            return answer.references.count
+        }
+
+        // Lead: the best definitional sentence about the term, preferring the question's language.
+        var leadDocument: String? = nil
+        var usedRanges: [String: [Range<String.Index>]] = [:]
+        var senseOrder: [SearchHit] = perDocument
+        if let term = analysis.definitionTerm {
+            var definitions: [Candidate] = []
+            var termDocs: [(hit: SearchHit, sentence: String)] = []
+            for hit in hits where AnswerComposer.contains(hit.passage.text, term: term) {
+                let cands = sentences(of: hit)
+                definitions += cands.filter(\.definitional)
+                if !termDocs.contains(where: { $0.hit.document.id == hit.document.id }),
+                   let bestTerm = cands.filter({ AnswerComposer.contains(String(hit.passage.text[$0.range]), term: term) }).max(by: { $0.score < $1.score }) {
+                    termDocs.append((hit, String(hit.passage.text[bestTerm.range])))
+                }
+            }
+            func leadRank(_ c: Candidate) -> Float {
+                c.score + c.hit.score + (c.hit.document.language == analysis.language ? 0.3 : 0)
+            }
+            if let lead = definitions.max(by: { leadRank($0) < leadRank($1) }) {
+                answer.lead = Answer.Statement(text: String(lead.hit.passage.text[lead.range]), citations: [cite(lead.hit)])
+                leadDocument = lead.hit.document.id
+                usedRanges[lead.hit.document.id, default: []].append(lead.range)
+            }
+            // Different meanings: documents using the term whose term sentences share little.
+            let senses = AnswerComposer.senses(termDocs.map { ($0.hit, $0.sentence) }, term: term, index: index)
+            if senses.count > 1 {
+                answer.ambiguousTerm = term
+                // One document per meaning first, then the rest.
+                let firsts = senses.map { $0[0] }
+                senseOrder = firsts + perDocument.filter { h in !firsts.contains { $0.document.id == h.document.id } }
+            }
+        }
+
+        // Points: one per document, best sentence not already used by the lead.
+        for hit in senseOrder where answer.points.count < maxPoints {
+            let cands = sentences(of: hit).filter { c in !(usedRanges[hit.document.id] ?? []).contains { $0.overlaps(c.range) } }
+            guard let top = cands.max(by: { $0.score < $1.score }), top.score > 0 else { continue }
+            let range = AnswerComposer.extend(top.range, in: hit.passage.text)
+            answer.points.append(Answer.Statement(text: String(hit.passage.text[range]), citations: [cite(hit)]))
+            usedRanges[hit.document.id, default: []].append(range)
+        }
+        _ = leadDocument
+        if answer.points.isEmpty && answer.lead == nil { answer.answered = false }
+        return answer
+    }
+
+    func reference(_ hit: SearchHit, number: Int) -> Answer.Reference {
+        Answer.Reference(number: number, title: hit.document.title, source: hit.document.source, url: hit.document.url,
+                         passage: hit.passage.text, start: hit.passage.start, end: hit.passage.end, score: hit.score)
+    }
+
+    /// Sentence ranges of a passage, leaving out headings and other lines that are not
+    /// sentences (short lines without end punctuation).
+    static func sentenceRanges(in text: String) -> [Range<String.Index>] {
+        let scalars = Array(text.unicodeScalars)
+        var indices: [String.Index] = []
+        indices.reserveCapacity(scalars.count + 1)
+        var i = text.unicodeScalars.startIndex
+        while i != text.unicodeScalars.endIndex { indices.append(i); i = text.unicodeScalars.index(after: i) }
+        indices.append(text.endIndex)
+        return SentenceSplitter.sentences(in: scalars, range: 0..<scalars.count).compactMap { r in
+            let last = scalars[r.upperBound - 1].value
+            let ends = SentenceSplitter.isCJKTerminator(last) || last == 0x2E || last == 0x21 || last == 0x3F
+                || SentenceSplitter.isCloser(last) || last == 0xFF1A || last == 0x3A
+            if !ends && r.count < 40 { return nil }
+            if r.count < 6 { return nil }
+            return indices[r.lowerBound]..<indices[r.upperBound]
+        }
+    }
+
+    /// A very short sentence is extended with the next one on the same line.
+    static func extend(_ range: Range<String.Index>, in text: String) -> Range<String.Index> {
+        guard text[range].count < 24 else { return range }
+        let all = sentenceRanges(in: text)
+        guard let i = all.firstIndex(where: { $0.lowerBound == range.lowerBound }), i + 1 < all.count else { return range }
+        let next = all[i + 1]
+        if text[range.upperBound..<next.lowerBound].contains("\n") { return range }  // same line only
+        return range.lowerBound..<next.upperBound
+    }
+
+    /// Whether `text` mentions `term` (case-insensitive; a Latin term must be a whole word).
+    static func contains(_ text: String, term: String) -> Bool {
+        termRange(in: text.lowercased(), term: term.lowercased()) != nil
+    }
+
+    static func termRange(in lower: String, term: String) -> Range<String.Index>? {
+        var search = lower.startIndex..<lower.endIndex
+        while let r = lower.range(of: term, range: search) {
+            let before = r.lowerBound > lower.startIndex ? lower[lower.index(before: r.lowerBound)] : " "
+            let after = r.upperBound < lower.endIndex ? lower[r.upperBound] : " "
+            let latinEdge = { (c: Character) in c.isASCII && (c.isLetter || c.isNumber) }
+            let termStartsLatin = term.first.map(latinEdge) ?? false
+            let termEndsLatin = term.last.map(latinEdge) ?? false
+            if !(termStartsLatin && latinEdge(before)) && !(termEndsLatin && latinEdge(after)) { return r }
+            search = r.upperBound..<lower.endIndex
+        }
+        return nil
+    }
+
+    /// Whether `sentence` defines `term`: "X 即/是/指…", "X（…）是…", "…（…X…）是…",
+    /// "X is/are/refers to/stands for …", "… (X) is …".
+    static func isDefinition(_ sentence: String, term: String) -> Bool {
+        let s = sentence.lowercased()
+        let t = NSRegularExpression.escapedPattern(for: term.lowercased())
+        let w = term.first.map { $0.isASCII && ($0.isLetter || $0.isNumber) } == true ? "(?<![a-z0-9])" : ""
+        let we = term.last.map { $0.isASCII && ($0.isLetter || $0.isNumber) } == true ? "(?![a-z0-9])" : ""
+        let patterns = [
+            "^[^。！？；]{0,12}\(w)\(t)\(we)\\s*(（[^）]*）|\\([^)]*\\))?\\s*[，,]?\\s*(即|是指|是|指|全称|也就是|就是|意为|代表)",
+            "[（(][^（）()]{0,40}\(w)\(t)\(we)[^（）()]{0,20}[）)]\\s*[，,]?\\s*(即|是指|是|指|就是)",
+            "^[^.]{0,12}\(w)\(t)\(we)\\s*(\\([^)]*\\))?\\s*,?\\s*(is|are|refers to|stands for|means)\\b",
+            "\\([^()]{0,40}\(w)\(t)\(we)[^()]{0,20}\\)\\s*,?\\s*(is|are|refers to|stands for|means)\\b",
+        ]
+        return patterns.contains { p in s.range(of: p, options: .regularExpression) != nil }
+    }
+
+    /// Groups documents that use `term` by meaning: two documents share a meaning when their
+    /// sentences about the term (with the term itself removed) are similar.
+    static func senses(_ docs: [(SearchHit, String)], term: String, index: SiftIndex) -> [[SearchHit]] {
+        guard docs.count > 1 else { return docs.isEmpty ? [] : [[docs[0].0]] }
+        let embedder = index.embedder
+        var scratch = Analyzer.Scratch()
+        let vectors: [[UInt64: Float]] = docs.map { _, sentence in
+            var stripped = sentence.lowercased()
+            while let r = termRange(in: stripped, term: term.lowercased()) { stripped.replaceSubrange(r, with: " ") }
+            var f = FeatureList()
+            embedder.analyzer.analyze(stripped[...], kinds: [.word, .charNgram, .cjkBigram], into: &f, scratch: &scratch)
+            var v: [UInt64: Float] = [:]
+            for (h, k) in zip(f.hashes, f.kinds) { v[h, default: 0] += embedder.model.rescoreWeights.weight(k) * index.statistics.idf(h) }
+            return v
+        }
+        func cosine(_ a: [UInt64: Float], _ b: [UInt64: Float]) -> Float {
+            var dot: Float = 0, na: Float = 0, nb: Float = 0
+            for (k, x) in a { na += x * x; if let y = b[k] { dot += x * y } }
+            for (_, y) in b { nb += y * y }
+            return na > 0 && nb > 0 ? dot / (na.squareRoot() * nb.squareRoot()) : 0
+        }
+        // Single-link clustering in rank order.
+        var clusters: [[Int]] = []
+        for i in docs.indices {
+            if let c = clusters.firstIndex(where: { $0.contains { cosine(vectors[$0], vectors[i]) >= senseSimilarity } }) {
+                clusters[c].append(i)
+            } else {
+                clusters.append([i])
+            }
+        }
+        return clusters.map { $0.map { docs[$0].0 } }
+    }
+
+    static let senseSimilarity: Float = 0.08
+}

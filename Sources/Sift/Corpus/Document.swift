@@ -1,0 +1,60 @@
+/// One article of a corpus.
+public struct Document: Sendable, Hashable, Codable, Identifiable {
+    /// Stable id: the path relative to the corpus folder (`zh/rlhf.md`), or the `id` of a
+    /// JSONL record.
+    public var id: String
+    /// Title from front matter, else the first heading, else the file name.
+    public var title: String
+    /// Where it came from: the path relative to the corpus folder, or `file.jsonl#id`.
+    public var source: String
+    /// A URL from the front matter's `source` key, when it is one.
+    public var url: String?
+    /// A citation from the front matter's `source` key, when it is not a URL.
+    public var citation: String?
+    /// `date` from front matter, as written.
+    public var date: String?
+    /// `language` from front matter (`zh`, `en`, …), else detected from the text.
+    public var language: String
+    /// `tags` from front matter.
+    public var tags: [String]
+    /// 64-bit digest of the file's bytes, to detect changed articles.
+    public var contentHash: UInt64
+
+    public init(id: String, title: String, source: String, url: String? = nil, citation: String? = nil,
+                date: String? = nil, language: String, tags: [String] = [], contentHash: UInt64) {
+        self.id = id
+        self.title = title
+        self.source = source
+        self.url = url
+        self.citation = citation
+        self.date = date
+        self.language = language
+        self.tags = tags
+        self.contentHash = contentHash
+    }
+}
+
+/// A document together with its passages, ready to be indexed.
+public struct ChunkedDocument: Sendable, Hashable {
+    public var document: Document
+    public var passages: [Passage]
+
+    public init(document: Document, passages: [Passage]) {
+        self.document = document
+        self.passages = passages
+    }
+}
+
+/// Detects whether text is mainly Chinese (CJK) or not.
+public enum LanguageDetector {
+    /// `"zh"` when at least a fifth of the letters are CJK, else `"en"`.
+    public static func detect(_ text: String) -> String {
+        var cjk = 0, letters = 0
+        for scalar in text.unicodeScalars.prefix(4000) {
+            let v = scalar.value
+            if ScriptClass.isCJK(v) { cjk += 1; letters += 1 }
+            else if scalar.properties.isAlphabetic { letters += 1 }
+        }
+        return letters > 0 && cjk * 5 >= letters ? "zh" : "en"
+    }
+}

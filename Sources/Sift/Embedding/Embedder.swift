@@ -1,0 +1,139 @@
+import Foundation
+
+/// What the embedder keeps of one passage besides its dense vector: the lengths and the
+/// norm needed to re-score it exactly without touching the rest of the corpus.
+public struct PassageProfile: Sendable, Hashable {
+    /// Length in tokens (CJK characters + words), used by TF saturation.
+    public var tokenLength: Int32
+    /// BM25 length (CJK characters + CJK pairs + words).
+    public var lexicalLength: Int32
+    /// L2 norm of the passage's unhashed re-scoring vector.
+    public var rescoreNorm: Float
+}
+
+/// The hashed character n-gram embedder.
+///
+/// A passage becomes a dense `dimension`-wide Float32 vector: its features (CJK
+/// characters, stemmed words, character n-grams; see `Analyzer`) are counted, the counts
+/// saturated (`tf·(k1+1)/(tf + k1·(1−b+b·len/pivot))`, a sublinear TF), weighted by kind,
+/// added with a hash-given sign into a hash-given bucket, and the vector is L2-normalised.
+/// A passage's vector depends on its own text only, so vectors never go stale when the
+/// corpus changes; corpus IDF (see ``CorpusStatistics``) weights the query instead.
+///
+/// Deterministic: the same text gives the same vector, bit for bit, in every process and
+/// on every machine with IEEE-754 floats.
+public struct Embedder: Sendable {
+    public let model: EmbeddingModel
+    let analyzer: Analyzer
+    let denseKinds: Set<FeatureKind>
+    let rescoreKinds: Set<FeatureKind>
+    let allKinds: Set<FeatureKind>
+
+    public init(model: EmbeddingModel = .default) throws(SiftError) {
+        try model.validate()
+        self.model = model
+        analyzer = Analyzer(seed: model.seed, stemming: model.stemming, dropStopWords: model.stopWords,
+                            charNgramMin: model.charNgramMin, charNgramMax: model.charNgramMax)
+        denseKinds = model.denseWeights.kinds
+        rescoreKinds = model.rescoreWeights.kinds
+        allKinds = denseKinds.union(rescoreKinds).union([.cjkUnigram, .cjkBigram, .word])
+    }
+
+    /// Width of the dense vectors.
+    public var dimension: Int { model.dimension }
+
+    @inline(__always) func saturate(_ tf: Float, length: Int32) -> Float {
+        let k1 = model.tfK1
+        return tf * (k1 + 1) / (tf + k1 * (1 - model.tfB + model.tfB * Float(length) / model.tfPivot))
+    }
+
+    /// The L2-normalised dense vector of `text` (all zeros when it has no feature).
+    public func embed(_ text: String) -> [Float] {
+        var scratch = Analyzer.Scratch()
+        return encodePassage(text[...], scratch: &scratch).vector
+    }
+
+    struct EncodedPassage {
+        var vector: [Float]
+        var profile: PassageProfile
+        /// Every distinct feature hash (for document frequencies).
+        var distinct: [UInt64]
+    }
+
+    func encodePassage(_ text: Substring, scratch: inout Analyzer.Scratch) -> EncodedPassage {
+        var features = FeatureList()
+        analyzer.analyze(text, kinds: allKinds, into: &features, scratch: &scratch)
+        var counts: [UInt64: (kind: FeatureKind, tf: Int32)] = [:]
+        counts.reserveCapacity(features.hashes.count)
+        for (h, kind) in zip(features.hashes, features.kinds) {
+            counts[h, default: (kind, 0)].tf += 1
+        }
+        let length = Int32(clamping: features.tokenLength)
+        var vector = [Float](repeating: 0, count: model.dimension)
+        var rescoreSquares: Double = 0
+        var distinct: [UInt64] = []
+        distinct.reserveCapacity(counts.count)
+        // Sum in a fixed order (sorted by hash) so that the vector does not depend on
+        // dictionary iteration order, which is randomised per process.
+        for h in counts.keys.sorted() {
+            let (kind, tf) = counts[h]!
+            distinct.append(h)
+            let sat = saturate(Float(tf), length: length)
+            let dw = model.denseWeights.weight(kind)
+            if dw > 0 {
+                let (bucket, sign) = h.bucketAndSign(dimension: model.dimension)
+                vector[bucket] += sign * dw * sat
+            }
+            let rw = model.rescoreWeights.weight(kind)
+            if rw > 0 { rescoreSquares += Double(rw * sat) * Double(rw * sat) }
+        }
+        VectorMath.normalize(&vector)
+        let profile = PassageProfile(tokenLength: length, lexicalLength: Int32(clamping: features.lexicalLength),
+                                     rescoreNorm: Float(rescoreSquares.squareRoot()))
+        return EncodedPassage(vector: vector, profile: profile, distinct: distinct)
+    }
+
+    /// Prepares a query for two-stage search against an index with `statistics`.
+    func prepareQuery(_ text: String, statistics: CorpusStatistics) -> PreparedQuery {
+        var scratch = Analyzer.Scratch()
+        var features = FeatureList()
+        analyzer.analyze(text[...], kinds: allKinds, into: &features, scratch: &scratch)
+        var seen = Set<UInt64>()
+        var table = QueryFeatureTable(capacity: features.hashes.count)
+        var dense = [Float](repeating: 0, count: model.dimension)
+        var queryNormSquared: Float = 0
+        var bm25Max: Float = 0
+        let k1 = model.bm25K1
+        for (h, kind) in zip(features.hashes, features.kinds) where seen.insert(h).inserted {
+            let idf = statistics.idf(h)
+            let qidf = model.queryIDFExponent == 1 ? idf : pow(idf, model.queryIDFExponent)
+            let dw = model.denseWeights.weight(kind)
+            if dw > 0 {
+                let (bucket, sign) = h.bucketAndSign(dimension: model.dimension)
+                dense[bucket] += sign * dw * qidf
+            }
+            let rw = model.rescoreWeights.weight(kind) * qidf
+            let lexical = kind != .charNgram
+            let bm25Weight: Float = lexical ? idf : 0
+            if rw > 0 || bm25Weight > 0 {
+                table.insert(h, rescoreWeight: rw * model.rescoreWeights.weight(kind), bm25IDF: bm25Weight)  // q_f · w_f
+                queryNormSquared += rw * rw
+                bm25Max += bm25Weight * (k1 + 1)
+            }
+        }
+        VectorMath.normalize(&dense)
+        let filter = analyzer.matchFilter(for: text[...], scratch: &scratch)
+        return PreparedQuery(dense: dense, table: table, filter: filter, queryNorm: queryNormSquared.squareRoot(), bm25Max: bm25Max)
+    }
+}
+
+/// A query ready for search: its dense stage-1 vector and the table of its distinct
+/// features used to re-score candidates.
+struct PreparedQuery: Sendable {
+    var dense: [Float]
+    var table: QueryFeatureTable
+    var filter: MatchFilter
+    var queryNorm: Float
+    var bm25Max: Float
+    var isEmpty: Bool { table.count == 0 }
+}

@@ -1,0 +1,145 @@
+import Foundation
+
+/// A named, versioned definition of the hashed character n-gram embedder and of the
+/// two-stage ranking that uses it.
+///
+/// The canonical definition of each released model is a JSON file in `Models/`
+/// (`Models/hashed-ngram-v1.json`); the library carries the same values compiled in
+/// (``EmbeddingModel/hashedNgramV1``) and a test keeps the two identical. An index records
+/// the model's ``identifier`` and ``fingerprint``; opening it with another model is an
+/// error that asks the user to re-index.
+///
+/// Everything that changes a vector or a score is here: change any of it and bump
+/// ``version``.
+public struct EmbeddingModel: Codable, Sendable, Hashable {
+    /// Weights of the four feature kinds; a weight of 0 leaves the kind out.
+    public struct FeatureWeights: Codable, Sendable, Hashable {
+        public var cjkUnigram: Float
+        public var cjkBigram: Float
+        public var word: Float
+        public var charNgram: Float
+
+        public init(cjkUnigram: Float, cjkBigram: Float, word: Float, charNgram: Float) {
+            self.cjkUnigram = cjkUnigram
+            self.cjkBigram = cjkBigram
+            self.word = word
+            self.charNgram = charNgram
+        }
+
+        func weight(_ kind: FeatureKind) -> Float {
+            switch kind {
+            case .cjkUnigram: cjkUnigram
+            case .cjkBigram: cjkBigram
+            case .word: word
+            case .charNgram: charNgram
+            }
+        }
+
+        var kinds: Set<FeatureKind> { Set(FeatureKind.allCases.filter { weight($0) > 0 }) }
+    }
+
+    /// Model name, e.g. `"hashed-ngram"`.
+    public var name: String
+    /// Model version; an index built with another version must be rebuilt.
+    public var version: Int
+    /// Seed of the feature hash (see `FeatureHash`).
+    public var seed: UInt64
+    /// Width of the dense vectors stored in the flat matrix (stage 1).
+    public var dimension: Int
+    /// Feature weights of the dense stage-1 vectors.
+    public var denseWeights: FeatureWeights
+    /// Feature weights of the exact, unhashed cosine used when re-scoring candidates.
+    public var rescoreWeights: FeatureWeights
+    /// Snowball-stem ASCII words.
+    public var stemming: Bool
+    /// Drop English stop words.
+    public var stopWords: Bool
+    /// Shortest and longest character n-gram taken from a padded word.
+    public var charNgramMin: Int
+    public var charNgramMax: Int
+    /// TF saturation of document vectors: `tf·(k1+1) / (tf + k1·(1 − b + b·len/pivot))`,
+    /// with `len` the passage length in tokens and `pivot` a fixed length, so that a
+    /// passage's vector never depends on the rest of the corpus.
+    public var tfK1: Float
+    public var tfB: Float
+    public var tfPivot: Float
+    /// Exponent of the IDF applied to query features (the document side carries none).
+    public var queryIDFExponent: Float
+    /// BM25 parameters of the lexical re-scorer (CJK characters and pairs, stemmed words).
+    public var bm25K1: Float
+    public var bm25B: Float
+    /// How many stage-1 candidates are re-scored.
+    public var candidates: Int
+    /// Weight of the BM25 part in the final score; the cosine part gets `1 − bm25Weight`.
+    public var bm25Weight: Float
+    /// Number of buckets of the hashed document-frequency table (a power of two).
+    public var dfBuckets: Int
+
+    /// `name-vVERSION`, as recorded in index files.
+    public var identifier: String { "\(name)-v\(version)" }
+
+    /// A stable 64-bit digest of every setting, recorded in index files so that an index is
+    /// never searched with settings other than the ones it was built with.
+    public var fingerprint: UInt64 {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = (try? encoder.encode(self)) ?? Data()
+        var h = FeatureHash(seed: 0x5349_4654, namespace: 0)
+        for byte in data { h.combine(UInt32(byte)) }
+        return h.value
+    }
+
+    /// Checks that the settings are usable.
+    public func validate() throws(SiftError) {
+        func fail(_ why: String) -> SiftError { .invalidModel("model \(identifier): \(why)") }
+        guard dimension >= 8 && dimension <= 1 << 20 else { throw fail("dimension must be in 8...1048576, got \(dimension)") }
+        guard dfBuckets >= 1024 && dfBuckets.nonzeroBitCount == 1 else { throw fail("dfBuckets must be a power of two ≥ 1024, got \(dfBuckets)") }
+        guard charNgramMin >= 1 && charNgramMax >= charNgramMin && charNgramMax <= 16 else { throw fail("character n-gram range must be within 1...16") }
+        guard candidates >= 1 else { throw fail("candidates must be ≥ 1") }
+        guard (0...1).contains(bm25Weight) else { throw fail("bm25Weight must be within 0...1") }
+        guard tfK1 > 0, tfPivot > 0, (0...1).contains(tfB), bm25K1 > 0, (0...1).contains(bm25B) else {
+            throw fail("k1 and pivot must be positive and b within 0...1")
+        }
+        guard denseWeights.kinds.count > 0, rescoreWeights.kinds.count > 0 else { throw fail("every stage needs at least one feature kind") }
+    }
+
+    /// Loads a model definition from a JSON file (such as `Models/hashed-ngram-v1.json`).
+    public static func load(contentsOf url: URL) throws(SiftError) -> EmbeddingModel {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw .fileUnreadable(path: url.path, reason: "cannot read the model file (\(error.localizedDescription))")
+        }
+        let model: EmbeddingModel
+        do { model = try JSONDecoder().decode(EmbeddingModel.self, from: data) } catch {
+            throw .invalidModel("\(url.path) is not a valid model definition: \(error)")
+        }
+        try model.validate()
+        return model
+    }
+
+    /// The default model, `hashed-ngram-v1` (the same values as `Models/hashed-ngram-v1.json`).
+    public static let hashedNgramV1 = EmbeddingModel(
+        name: "hashed-ngram",
+        version: 1,
+        seed: 0x5_1F70_0001,
+        dimension: 512,
+        denseWeights: .init(cjkUnigram: 1, cjkBigram: 0, word: 1, charNgram: 0.2),
+        rescoreWeights: .init(cjkUnigram: 1, cjkBigram: 1, word: 1, charNgram: 0.2),
+        stemming: true,
+        stopWords: true,
+        charNgramMin: 3,
+        charNgramMax: 5,
+        tfK1: 2.0,
+        tfB: 1.0,
+        tfPivot: 200,
+        queryIDFExponent: 1.0,
+        bm25K1: 1.5,
+        bm25B: 0.75,
+        candidates: 400,
+        bm25Weight: 0.5,
+        dfBuckets: 1 << 20
+    )
+
+    /// The model used when none is named.
+    public static let `default` = hashedNgramV1
+}

@@ -1,0 +1,78 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Crash-safe file writes and read-only memory mappings.
+enum FileIO {
+    /// Writes `chunks` to `url` atomically: a temporary file in the same folder is written,
+    /// flushed to disk (`fsync`) and renamed over `url`, then the folder is synced. A crash
+    /// at any point leaves either the old file or the new one, never a mix.
+    static func writeAtomically(_ chunks: [UnsafeRawBufferPointer], to url: URL) throws(SiftError) {
+        let path = url.path
+        let dir = url.deletingLastPathComponent().path
+        let temp = "\(dir)/.\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw .writeFailed(path: path, reason: String(cString: strerror(errno))) }
+        var ok = false
+        defer {
+            if !ok { unlink(temp) }
+        }
+        for chunk in chunks {
+            var offset = 0
+            while offset < chunk.count {
+                let n = write(fd, chunk.baseAddress! + offset, chunk.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    let reason = String(cString: strerror(errno))
+                    close(fd)
+                    throw .writeFailed(path: path, reason: reason)
+                }
+                offset += n
+            }
+        }
+        guard fsync(fd) == 0 else {
+            let reason = String(cString: strerror(errno)); close(fd)
+            throw .writeFailed(path: path, reason: "fsync: \(reason)")
+        }
+        close(fd)
+        guard rename(temp, path) == 0 else { throw .writeFailed(path: path, reason: String(cString: strerror(errno))) }
+        ok = true
+        let dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dfd >= 0 { fsync(dfd); close(dfd) }
+    }
+
+    /// A read-only shared mapping of a whole file; unmapped when released.
+    final class Mapping: @unchecked Sendable {
+        let base: UnsafeMutableRawPointer
+        let length: Int
+        private var owned = true
+
+        init(path: String) throws(SiftError) {
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else {
+                throw .fileUnreadable(path: path, reason: errno == ENOENT ? "no such file" : String(cString: strerror(errno)))
+            }
+            defer { close(fd) }
+            var st = stat()
+            guard fstat(fd, &st) == 0 else { throw .fileUnreadable(path: path, reason: String(cString: strerror(errno))) }
+            guard (st.st_mode & S_IFMT) == S_IFREG else { throw .fileUnreadable(path: path, reason: "not a regular file") }
+            let size = Int(st.st_size)
+            guard size > 0 else { throw .corruptIndex(path: path, reason: "the file is empty") }
+            guard let p = mmap(nil, size, PROT_READ, MAP_SHARED, fd, 0), p != MAP_FAILED else {
+                throw .fileUnreadable(path: path, reason: "mmap: \(String(cString: strerror(errno)))")
+            }
+            base = p
+            length = size
+        }
+
+        var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: length) }
+
+        /// Hands the mapping over to another owner (which must `munmap` it).
+        func release() -> (UnsafeMutableRawPointer, Int) { owned = false; return (base, length) }
+
+        deinit { if owned { munmap(base, length) } }
+    }
+}

@@ -1,0 +1,173 @@
+import CBLAS
+
+/// An exact (brute-force) cosine index over one contiguous row-major Float32 matrix.
+///
+/// Rows are L2-normalised vectors, so cosine similarity is a dot product: one query is a
+/// single `cblas_sgemv` over the whole matrix, a batch of queries one `cblas_sgemm`,
+/// followed by a bounded-heap top-k per query (never a full sort).
+///
+/// `FlatIndex` is a value type with copy-on-write storage; a copy is a consistent
+/// snapshot that other threads may search while the original is being changed. Removed
+/// rows become tombstones: they keep their row number (so other rows never shift) and
+/// are skipped by search.
+public struct FlatIndex: Sendable {
+    /// Width of every row.
+    public let dimension: Int
+    /// Number of rows, tombstones included.
+    public private(set) var count: Int
+    var storage: MatrixStorage
+    /// `false` for removed rows.
+    private(set) var live: [Bool]
+    /// Number of rows that are not tombstones.
+    public private(set) var liveCount: Int
+
+    /// An empty index of `dimension`-wide rows.
+    public init(dimension: Int, reservingCapacity capacity: Int = 0) {
+        precondition(dimension > 0, "dimension must be positive")
+        self.dimension = dimension
+        count = 0
+        liveCount = 0
+        storage = MatrixStorage(dimension: dimension, capacityRows: max(capacity, 16))
+        live = []
+    }
+
+    /// An index over existing storage (used by the file loader).
+    init(dimension: Int, count: Int, storage: MatrixStorage, live: [Bool]) {
+        self.dimension = dimension
+        self.count = count
+        self.storage = storage
+        self.live = live
+        liveCount = live.lazy.filter { $0 }.count
+    }
+
+    /// Whether the matrix is served from a memory-mapped file.
+    public var isMemoryMapped: Bool { storage.isMapped }
+
+    /// Appends a row; returns its row number. The vector should be L2-normalised.
+    /// - Complexity: amortised O(dimension).
+    @discardableResult
+    public mutating func add(_ vector: [Float]) -> Int {
+        precondition(vector.count == dimension, "vector has \(vector.count) components, index has \(dimension)")
+        if !isKnownUniquelyReferenced(&storage) || storage.isMapped || storage.capacityRows <= count {
+            let capacity = storage.capacityRows <= count ? max(16, count * 2) : storage.capacityRows
+            storage = storage.copy(rows: count, capacityRows: capacity)
+        }
+        vector.withUnsafeBufferPointer { src in
+            (storage.pointer + count * dimension).update(from: src.baseAddress!, count: dimension)
+        }
+        live.append(true)
+        liveCount += 1
+        count += 1
+        return count - 1
+    }
+
+    /// Marks `row` as removed. Its row number is never reused until ``compacted()``.
+    public mutating func remove(row: Int) {
+        precondition(row >= 0 && row < count, "row \(row) out of range")
+        if live[row] { live[row] = false; liveCount -= 1 }
+    }
+
+    /// Whether `row` is live (not removed).
+    public func isLive(_ row: Int) -> Bool { row >= 0 && row < count && live[row] }
+
+    /// A copy of row `row`.
+    public func vector(at row: Int) -> [Float] {
+        precondition(row >= 0 && row < count)
+        return Array(UnsafeBufferPointer(start: storage.pointer + row * dimension, count: dimension))
+    }
+
+    /// The `k` live rows most similar to `query` (dot product), best first.
+    ///
+    /// - Parameters:
+    ///   - query: a `dimension`-wide vector (normalise it for cosine scores).
+    ///   - k: how many rows to return; 0 gives none.
+    ///   - minScore: rows scoring below this are left out.
+    /// - Complexity: O(count · dimension) for the matrix–vector product, O(count · log k)
+    ///   for the selection.
+    public func search(_ query: [Float], k: Int, minScore: Float = -.infinity) -> [ScoredRow] {
+        precondition(query.count == dimension, "query has \(query.count) components, index has \(dimension)")
+        guard k > 0, count > 0 else { return [] }
+        var scores = [Float](repeating: 0, count: count)
+        scores.withUnsafeMutableBufferPointer { out in
+            query.withUnsafeBufferPointer { q in
+                FlatIndex.gemv(matrix: storage.pointer, rows: count, dimension: dimension, query: q.baseAddress!, out: out.baseAddress!)
+            }
+        }
+        return scores.withUnsafeBufferPointer { s in
+            live.withUnsafeBufferPointer { alive in
+                TopKSelector.select(scores: s, k: k, minScore: minScore) { alive[$0] }
+            }
+        }
+    }
+
+    /// Searches many queries at once with one matrix–matrix product (`cblas_sgemm`);
+    /// result `i` equals `search(queries[i], k:minScore:)`. Large batches are processed
+    /// in blocks so the score buffer stays bounded.
+    public func search(batch queries: [[Float]], k: Int, minScore: Float = -.infinity) -> [[ScoredRow]] {
+        guard !queries.isEmpty else { return [] }
+        guard k > 0, count > 0 else { return Array(repeating: [], count: queries.count) }
+        // Block so that the score buffer (block × count floats) stays under ~256 MiB.
+        let block = max(1, min(queries.count, (64 << 20) / max(count, 1)))
+        var results: [[ScoredRow]] = []
+        results.reserveCapacity(queries.count)
+        var packed = [Float](repeating: 0, count: block * dimension)
+        var scores = [Float](repeating: 0, count: block * count)
+        var start = 0
+        while start < queries.count {
+            let n = min(block, queries.count - start)
+            for i in 0..<n {
+                let q = queries[start + i]
+                precondition(q.count == dimension, "query has \(q.count) components, index has \(dimension)")
+                packed.replaceSubrange(i * dimension..<(i + 1) * dimension, with: q)
+            }
+            packed.withUnsafeBufferPointer { qp in
+                scores.withUnsafeMutableBufferPointer { sp in
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(count), Int32(dimension), 1,
+                                qp.baseAddress!, Int32(dimension), storage.pointer, Int32(dimension), 0,
+                                sp.baseAddress!, Int32(count))
+                }
+            }
+            scores.withUnsafeBufferPointer { sp in
+                live.withUnsafeBufferPointer { alive in
+                    for i in 0..<n {
+                        let row = UnsafeBufferPointer(rebasing: sp[(i * count)..<((i + 1) * count)])
+                        results.append(TopKSelector.select(scores: row, k: k, minScore: minScore) { alive[$0] })
+                    }
+                }
+            }
+            start += n
+        }
+        return results
+    }
+
+    /// Scores of the given rows only (a gathered dot product per row).
+    func scores(of rows: [Int], query: [Float]) -> [Float] {
+        rows.map { row in
+            query.withUnsafeBufferPointer { q in
+                cblas_sdot(Int32(dimension), storage.pointer + row * dimension, 1, q.baseAddress!, 1)
+            }
+        }
+    }
+
+    /// A copy without tombstones, and the old row → new row mapping (nil for removed rows).
+    public func compacted() -> (index: FlatIndex, mapping: [Int?]) {
+        var result = FlatIndex(dimension: dimension, reservingCapacity: liveCount)
+        var mapping = [Int?](repeating: nil, count: count)
+        for row in 0..<count where live[row] {
+            mapping[row] = result.add(vector(at: row))
+        }
+        return (result, mapping)
+    }
+
+    static func gemv(matrix: UnsafePointer<Float>, rows: Int, dimension: Int, query: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>) {
+        // BLAS takes Int32 dimensions: split very tall matrices into row blocks.
+        let maxRows = Int(Int32.max) / max(dimension, 1)
+        var start = 0
+        while start < rows {
+            let n = min(maxRows, rows - start)
+            cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(n), Int32(dimension), 1,
+                        matrix + start * dimension, Int32(dimension), query, 1, 0, out + start, 1)
+            start += n
+        }
+    }
+}

@@ -1,0 +1,83 @@
+/// One search result of the flat index: a row and its score.
+public struct ScoredRow: Sendable, Hashable {
+    public var row: Int
+    public var score: Float
+    public init(row: Int, score: Float) { self.row = row; self.score = score }
+}
+
+/// Bounded min-heap top-k selection over a score buffer: O(n log k), one pass, no sort
+/// of the whole buffer. Ties are broken by the lower row number, so results are
+/// deterministic.
+struct TopKSelector {
+    private(set) var heap: [ScoredRow] = []
+    let k: Int
+
+    init(k: Int) {
+        self.k = k
+        heap.reserveCapacity(k)
+    }
+
+    /// `a` ranks below `b`.
+    @inline(__always) private static func worse(_ a: ScoredRow, _ b: ScoredRow) -> Bool {
+        a.score < b.score || (a.score == b.score && a.row > b.row)
+    }
+
+    @inline(__always) mutating func offer(row: Int, score: Float) {
+        if heap.count < k {
+            heap.append(ScoredRow(row: row, score: score))
+            siftUp(heap.count - 1)
+        } else if k > 0 && TopKSelector.worse(heap[0], ScoredRow(row: row, score: score)) {
+            heap[0] = ScoredRow(row: row, score: score)
+            siftDown(0)
+        }
+    }
+
+    /// The threshold a new score must beat once the heap is full.
+    @inline(__always) var floor: Float { heap.count < k ? -.infinity : heap[0].score }
+
+    private mutating func siftUp(_ index: Int) {
+        var i = index
+        while i > 0 {
+            let parent = (i - 1) / 2
+            guard TopKSelector.worse(heap[i], heap[parent]) else { break }
+            heap.swapAt(i, parent)
+            i = parent
+        }
+    }
+
+    private mutating func siftDown(_ index: Int) {
+        var i = index
+        let n = heap.count
+        while true {
+            let l = 2 * i + 1, r = l + 1
+            var m = i
+            if l < n && TopKSelector.worse(heap[l], heap[m]) { m = l }
+            if r < n && TopKSelector.worse(heap[r], heap[m]) { m = r }
+            if m == i { return }
+            heap.swapAt(i, m)
+            i = m
+        }
+    }
+
+    /// The selected rows, best first (sorting only the k kept).
+    func sorted() -> [ScoredRow] {
+        heap.sorted { TopKSelector.worse($1, $0) }
+    }
+
+    /// Selects the top `k` of `scores[0..<count]`, skipping rows `skip` rejects and scores
+    /// below `minScore`.
+    static func select(scores: UnsafeBufferPointer<Float>, k: Int, minScore: Float, isLive: (Int) -> Bool) -> [ScoredRow] {
+        var selector = TopKSelector(k: k)
+        guard k > 0 else { return [] }
+        var floor = max(minScore, -.infinity)
+        for i in 0..<scores.count {
+            let s = scores[i]
+            // NaN never passes (`s >= floor` is false).
+            if s >= floor && isLive(i) {
+                selector.offer(row: i, score: s)
+                if selector.heap.count == k { floor = max(minScore, selector.floor) }
+            }
+        }
+        return selector.sorted()
+    }
+}

@@ -1,0 +1,17 @@
+/// One result of a search: a passage, its document and its scores.
+public struct SearchHit: Sendable, Hashable {
+    /// 1-based rank.
+    public var rank: Int
+    /// Final score in 0...1: `w·bm25/bm25max + (1 − w)·cosine` (see ``EmbeddingModel``).
+    public var score: Float
+    /// The passage's row in the index (stable across updates until compaction).
+    public var passageID: Int
+    public var passage: Passage
+    public var document: Document
+    /// Stage-1 dense cosine (hashed, `dimension` wide).
+    public var denseScore: Float
+    /// Exact cosine in the unhashed feature space.
+    public var cosineScore: Float
+    /// BM25 score divided by the query's maximum attainable BM25 score.
+    public var lexicalScore: Float
+}

@@ -1,0 +1,262 @@
+import Foundation
+
+/// How much of an index file is verified when it is opened.
+public enum IndexVerification: Sendable {
+    /// Every section's checksum, the matrix included (reads the whole file).
+    case full
+    /// Header and every section except the matrix: opening does not touch the matrix's
+    /// pages, so a large index opens in milliseconds. Use ``SiftIndex/verify(fileAt:)``
+    /// to check the matrix later.
+    case skipMatrix
+}
+
+/// The index file format (version 1), little-endian:
+///
+/// | bytes | content |
+/// |---|---|
+/// | 0..<4096 | header: magic `SIFTIDX\0`, format version, model fingerprint, dimension, row and document counts, a table of sections (kind, offset, length, checksum), the model identifier, and the header's own checksum in its last 8 bytes |
+/// | page-aligned | matrix: rows × dimension Float32, row-major (memory-mapped on open) |
+/// | | rows: per passage: document, ordinal, span, lengths, norm, live flag |
+/// | | texts: offsets + UTF-8 passage texts |
+/// | | documents: JSON |
+/// | | statistics: counts + hashed document frequencies |
+/// | | model: JSON definition |
+/// | | meta: JSON (corpus fingerprint) |
+enum IndexFileFormat {
+    static let magic: [UInt8] = Array("SIFTIDX".utf8) + [0]
+    static let version: UInt32 = 1
+    static let headerSize = 4096
+    static let rowRecordSize = 40
+
+    enum Section: UInt32, CaseIterable {
+        case matrix = 1, rows, texts, documents, statistics, model, meta
+        var name: String { "\(self)" }
+    }
+
+    struct SectionEntry { var kind: Section; var offset: Int; var length: Int; var checksum: UInt64 }
+}
+
+struct StoredDocument: Codable {
+    var document: Document
+    var live: Bool
+}
+
+extension SiftIndex {
+    /// Writes the index to `url` atomically (temporary file, `fsync`, rename): a crash or a
+    /// full disk never leaves a damaged file behind, and the previous file stays intact
+    /// until the new one is complete.
+    public func write(to url: URL) throws(SiftError) {
+        typealias F = IndexFileFormat
+        var sections: [(F.Section, [UInt8])] = []
+
+        var rowsW = BinaryWriter()
+        rowsW.bytes.reserveCapacity(rows.count * F.rowRecordSize)
+        for (i, r) in rows.enumerated() {
+            rowsW.u32(UInt32(bitPattern: r.document)); rowsW.u32(UInt32(bitPattern: r.ordinal))
+            rowsW.i64(r.start); rowsW.i64(r.end)
+            rowsW.u32(UInt32(bitPattern: r.profile.tokenLength)); rowsW.u32(UInt32(bitPattern: r.profile.lexicalLength))
+            rowsW.f32(r.profile.rescoreNorm); rowsW.u8(matrix.isLive(i) ? 1 : 0); rowsW.u8(0); rowsW.u8(0); rowsW.u8(0)
+        }
+        sections.append((.rows, rowsW.bytes))
+
+        var textW = BinaryWriter()
+        var blob: [UInt8] = []
+        textW.u64(0)
+        for t in texts { blob.append(contentsOf: t.utf8); textW.u64(UInt64(blob.count)) }
+        textW.bytes.append(contentsOf: blob)
+        sections.append((.texts, textW.bytes))
+
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let docs = zip(documentList, documentLive).map { StoredDocument(document: $0, live: $1) }
+        sections.append((.documents, Array((try? encoder.encode(docs)) ?? Data())))
+
+        var statW = BinaryWriter()
+        statW.i64(statistics.passageCount); statW.i64(statistics.totalLexicalLength)
+        statW.u32(UInt32(statistics.documentFrequency.count))
+        statistics.documentFrequency.withUnsafeBytes { statW.bytes.append(contentsOf: $0) }
+        sections.append((.statistics, statW.bytes))
+        sections.append((.model, Array((try? encoder.encode(model)) ?? Data())))
+        sections.append((.meta, Array((try? encoder.encode(["corpusFingerprint": corpusFingerprint])) ?? Data())))
+
+        // Layout: header page, matrix (page-aligned), then the other sections 8-aligned.
+        let matrixBytes = matrix.count * matrix.dimension * MemoryLayout<Float>.stride
+        let matrixBuffer = UnsafeRawBufferPointer(start: matrix.storage.pointer, count: matrixBytes)
+        var entries: [F.SectionEntry] = [F.SectionEntry(kind: .matrix, offset: F.headerSize, length: matrixBytes,
+                                                        checksum: Checksum.compute(matrixBuffer))]
+        var offset = F.headerSize + matrixBytes
+        var tail = BinaryWriter()
+        for (kind, bytes) in sections {
+            let pad = (8 - offset % 8) % 8
+            tail.bytes.append(contentsOf: [UInt8](repeating: 0, count: pad))
+            offset += pad
+            entries.append(F.SectionEntry(kind: kind, offset: offset, length: bytes.count, checksum: Checksum.compute(bytes)))
+            tail.bytes.append(contentsOf: bytes)
+            offset += bytes.count
+        }
+
+        var h = BinaryWriter()
+        h.bytes.append(contentsOf: F.magic)
+        h.u32(F.version); h.u32(UInt32(entries.count)); h.u64(model.fingerprint)
+        h.u32(UInt32(matrix.dimension)); h.u32(0); h.i64(rows.count); h.i64(documentList.count)
+        for e in entries { h.u32(e.kind.rawValue); h.u32(0); h.i64(e.offset); h.i64(e.length); h.u64(e.checksum) }
+        h.string(model.identifier)
+        h.bytes.append(contentsOf: [UInt8](repeating: 0, count: F.headerSize - 8 - h.bytes.count))
+        h.u64(Checksum.compute(h.bytes))
+
+        let result: Result<Void, SiftError> = h.bytes.withUnsafeBytes { header in
+            tail.bytes.withUnsafeBytes { rest in
+                Result { () throws(SiftError) in try FileIO.writeAtomically([header, matrixBuffer, rest], to: url) }
+            }
+        }
+        try result.get()
+    }
+
+    /// Opens an index file written by ``write(to:)``. The matrix is memory-mapped, not read.
+    ///
+    /// - Parameters:
+    ///   - expectedModel: when given, an index built with any other model is rejected
+    ///     (``SiftError/modelMismatch(path:indexModel:expected:)``).
+    ///   - verification: which checksums to verify now.
+    /// - Throws: ``SiftError/corruptIndex(path:reason:)`` for a truncated, damaged or
+    ///   foreign file, ``SiftError/unsupportedIndexVersion(path:found:supported:)`` for a
+    ///   file of a newer format.
+    public static func open(_ url: URL, expectedModel: EmbeddingModel? = .default,
+                            verification: IndexVerification = .full) throws(SiftError) -> SiftIndex {
+        typealias F = IndexFileFormat
+        let path = url.path
+        let mapping = try FileIO.Mapping(path: path)
+        let file = mapping.bytes
+        func corrupt(_ why: String) -> SiftError { .corruptIndex(path: path, reason: why) }
+        guard file.count >= F.headerSize else {
+            if file.count >= 8 && !file.prefix(8).elementsEqual(F.magic) { throw corrupt("not a Sift index (wrong magic number)") }
+            throw corrupt("truncated: \(file.count) bytes, shorter than the \(F.headerSize)-byte header")
+        }
+        guard file.prefix(8).elementsEqual(F.magic) else { throw corrupt("not a Sift index (wrong magic number)") }
+        var r = BinaryReader(UnsafeRawBufferPointer(rebasing: file[0..<F.headerSize]), path: path, section: "header")
+        r.offset = 8
+        let version = try r.u32()
+        guard version <= F.version else { throw .unsupportedIndexVersion(path: path, found: version, supported: F.version) }
+        let stored = UInt64(littleEndian: file.loadUnaligned(fromByteOffset: F.headerSize - 8, as: UInt64.self))
+        guard Checksum.compute(UnsafeRawBufferPointer(rebasing: file[0..<(F.headerSize - 8)])) == stored else {
+            throw corrupt("header checksum mismatch")
+        }
+        guard version == F.version else { throw corrupt("unknown format version \(version)") }
+        let sectionCount = Int(try r.u32())
+        let fingerprint = try r.u64()
+        let dimension = Int(try r.u32()); _ = try r.u32()
+        let rowCount = try r.i64()
+        let documentCount = try r.i64()
+        guard (1...64).contains(sectionCount), dimension > 0, rowCount >= 0, documentCount >= 0 else {
+            throw corrupt("implausible header values")
+        }
+        var entries: [F.Section: F.SectionEntry] = [:]
+        for _ in 0..<sectionCount {
+            let kindRaw = try r.u32(); _ = try r.u32()
+            let off = try r.i64(), len = try r.i64(), sum = try r.u64()
+            guard let kind = F.Section(rawValue: kindRaw) else { continue }
+            guard off >= F.headerSize, len >= 0, off <= file.count, len <= file.count - off else {
+                throw corrupt("truncated: the \(kind.name) section (bytes \(off)..<\(off &+ len)) extends past the end of the \(file.count)-byte file")
+            }
+            entries[kind] = F.SectionEntry(kind: kind, offset: off, length: len, checksum: sum)
+        }
+        let indexModelID = try r.string(max: 256)
+        for kind in F.Section.allCases where entries[kind] == nil { throw corrupt("the \(kind.name) section is missing") }
+        func bytes(_ kind: F.Section) -> UnsafeRawBufferPointer {
+            let e = entries[kind]!
+            return UnsafeRawBufferPointer(rebasing: file[e.offset..<(e.offset + e.length)])
+        }
+        for kind in F.Section.allCases where kind != .matrix || verification == .full {
+            guard Checksum.compute(bytes(kind)) == entries[kind]!.checksum else {
+                throw corrupt("checksum mismatch in the \(kind.name) section")
+            }
+        }
+        // Model.
+        let model: EmbeddingModel
+        do { model = try JSONDecoder().decode(EmbeddingModel.self, from: Data(bytes(.model))) } catch {
+            throw corrupt("model section is not a model definition")
+        }
+        if let expected = expectedModel, expected.fingerprint != fingerprint || expected.identifier != indexModelID {
+            throw .modelMismatch(path: path, indexModel: indexModelID, expected: expected.identifier)
+        }
+        guard model.fingerprint == fingerprint, model.dimension == dimension else {
+            throw corrupt("the model section does not match the header")
+        }
+        do { try model.validate() } catch { throw corrupt("model section: \(error)") }
+        // Matrix.
+        let matrixEntry = entries[.matrix]!
+        let (rowsTimesDim, overflow) = rowCount.multipliedReportingOverflow(by: dimension)
+        guard !overflow, !rowsTimesDim.multipliedReportingOverflow(by: 4).overflow,
+              matrixEntry.length == rowsTimesDim * 4, matrixEntry.offset % 64 == 0 else {
+            throw corrupt("matrix section has the wrong size for \(rowCount) rows × \(dimension)")
+        }
+        // Rows.
+        var rr = BinaryReader(bytes(.rows), path: path, section: "rows")
+        guard bytes(.rows).count == rowCount * F.rowRecordSize else { throw corrupt("rows section has the wrong size") }
+        var rows: [Row] = []
+        rows.reserveCapacity(rowCount)
+        var live: [Bool] = []
+        live.reserveCapacity(rowCount)
+        for _ in 0..<rowCount {
+            let doc = Int32(bitPattern: try rr.u32()), ordinal = Int32(bitPattern: try rr.u32())
+            let start = try rr.i64(), end = try rr.i64()
+            let tokenLength = Int32(bitPattern: try rr.u32()), lexicalLength = Int32(bitPattern: try rr.u32())
+            let norm = try rr.f32()
+            let isLive = try rr.u8(); _ = try rr.u8(); _ = try rr.u8(); _ = try rr.u8()
+            guard doc >= 0 && Int(doc) < documentCount, start >= 0, end >= start, isLive <= 1 else {
+                throw corrupt("rows section has an invalid record")
+            }
+            rows.append(Row(document: doc, ordinal: ordinal, start: start, end: end,
+                            profile: PassageProfile(tokenLength: tokenLength, lexicalLength: lexicalLength, rescoreNorm: norm)))
+            live.append(isLive == 1)
+        }
+        // Texts.
+        var tr = BinaryReader(bytes(.texts), path: path, section: "texts")
+        var bounds: [Int] = []
+        bounds.reserveCapacity(rowCount + 1)
+        for _ in 0...rowCount { bounds.append(try tr.i64()) }
+        let blobStart = tr.offset
+        let blobLength = bytes(.texts).count - blobStart
+        var texts: [String] = []
+        texts.reserveCapacity(rowCount)
+        for i in 0..<rowCount {
+            guard bounds[i] >= 0, bounds[i] <= bounds[i + 1], bounds[i + 1] <= blobLength else { throw corrupt("texts section has invalid offsets") }
+            let slice = UnsafeRawBufferPointer(rebasing: bytes(.texts)[(blobStart + bounds[i])..<(blobStart + bounds[i + 1])])
+            guard let s = String(validating: slice, as: UTF8.self) else { throw corrupt("texts section has invalid UTF-8") }
+            texts.append(s)
+        }
+        // Documents.
+        let storedDocs: [StoredDocument]
+        do { storedDocs = try JSONDecoder().decode([StoredDocument].self, from: Data(bytes(.documents))) } catch {
+            throw corrupt("documents section is not valid")
+        }
+        guard storedDocs.count == documentCount else { throw corrupt("documents section has \(storedDocs.count) documents, header says \(documentCount)") }
+        // Statistics.
+        var sr = BinaryReader(bytes(.statistics), path: path, section: "statistics")
+        let passageCount = try sr.i64(), totalLength = try sr.i64()
+        let buckets = Int(try sr.u32())
+        guard buckets == model.dfBuckets, bytes(.statistics).count == sr.offset + buckets * 4 else {
+            throw corrupt("statistics section has the wrong size")
+        }
+        var df = [UInt32](repeating: 0, count: buckets)
+        df.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes(.statistics)[sr.offset...])) }
+        guard passageCount == live.lazy.filter({ $0 }).count, totalLength >= 0 else { throw corrupt("statistics do not match the passages") }
+        // Meta.
+        let meta = (try? JSONDecoder().decode([String: String].self, from: Data(bytes(.meta)))) ?? [:]
+
+        let (base, length) = mapping.release()
+        let storage = MatrixStorage(mappedBase: base, length: length,
+                                    pointer: (base + matrixEntry.offset).bindMemory(to: Float.self, capacity: max(rowsTimesDim, 1)),
+                                    dimension: dimension)
+        let flat = FlatIndex(dimension: dimension, count: rowCount, storage: storage, live: live)
+        return try SiftIndex(model: model, documents: storedDocs.map(\.document), documentLive: storedDocs.map(\.live),
+                             rows: rows, texts: texts, matrix: flat,
+                             statistics: CorpusStatistics(passageCount: passageCount, totalLexicalLength: totalLength, documentFrequency: df),
+                             corpusFingerprint: meta["corpusFingerprint"] ?? "")
+    }
+
+    /// Verifies every checksum of the index file at `url`, the matrix included.
+    public static func verify(fileAt url: URL) throws(SiftError) {
+        _ = try open(url, expectedModel: nil, verification: .full)
+    }
+}

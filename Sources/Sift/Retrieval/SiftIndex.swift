@@ -1,0 +1,282 @@
+import Dispatch
+import Foundation
+
+/// A searchable index of a corpus: its documents and passages, one dense vector per
+/// passage in a ``FlatIndex``, and the corpus statistics, all built with one
+/// ``EmbeddingModel``.
+///
+/// Search is two-stage: the flat matrix (BLAS) selects the model's `candidates` best
+/// passages by dense cosine, then each candidate is re-scored exactly from its text
+/// (`Rescorer`) and the best `k` are returned.
+///
+/// A value type: copies are snapshots. Documents can be added, replaced and removed;
+/// removed passages become tombstones (passage ids never shift) until ``compacted()``.
+/// Because passage vectors depend only on their own text and the statistics are updated
+/// exactly, any sequence of updates searches exactly like a fresh build of the final corpus.
+public struct SiftIndex: Sendable {
+    struct Row: Sendable, Hashable {
+        var document: Int32
+        var ordinal: Int32
+        var start: Int
+        var end: Int
+        var profile: PassageProfile
+    }
+
+    public let model: EmbeddingModel
+    let embedder: Embedder
+    private(set) var documentList: [Document] = []
+    private(set) var documentLive: [Bool] = []
+    private(set) var documentSlot: [String: Int] = [:]
+    private(set) var documentRows: [[Int]] = []
+    private(set) var rows: [Row] = []
+    private(set) var texts: [String] = []
+    private(set) var matrix: FlatIndex
+    public private(set) var statistics: CorpusStatistics
+    /// Free-form description of what was indexed (used by caches to detect changes).
+    public var corpusFingerprint: String = ""
+
+    /// An empty index.
+    public init(model: EmbeddingModel = .default) throws(SiftError) {
+        self.model = model
+        embedder = try Embedder(model: model)
+        matrix = FlatIndex(dimension: model.dimension)
+        statistics = CorpusStatistics(buckets: model.dfBuckets)
+    }
+
+    /// An index of `documents`, embedded on up to `threads` threads (0 = all cores).
+    public init(model: EmbeddingModel = .default, documents: [ChunkedDocument], threads: Int = 0,
+                progress: (@Sendable (Int, Int) -> Void)? = nil) throws(SiftError) {
+        try self.init(model: model)
+        add(contentsOf: documents, threads: threads, progress: progress)
+    }
+
+    init(model: EmbeddingModel, documents: [Document], documentLive: [Bool], rows: [Row], texts: [String],
+         matrix: FlatIndex, statistics: CorpusStatistics, corpusFingerprint: String) throws(SiftError) {
+        self.model = model
+        embedder = try Embedder(model: model)
+        documentList = documents
+        self.documentLive = documentLive
+        self.rows = rows
+        self.texts = texts
+        self.matrix = matrix
+        self.statistics = statistics
+        self.corpusFingerprint = corpusFingerprint
+        documentRows = Array(repeating: [], count: documents.count)
+        for (i, row) in rows.enumerated() where matrix.isLive(i) { documentRows[Int(row.document)].append(i) }
+        for (i, doc) in documents.enumerated() where documentLive[i] { documentSlot[doc.id] = i }
+    }
+
+    // MARK: - Contents
+
+    /// The live documents, in the order they were added.
+    public var documents: [Document] { zip(documentList, documentLive).compactMap { $1 ? $0 : nil } }
+    /// The document with `id`, if it is in the index.
+    public func document(id: String) -> Document? { documentSlot[id].map { documentList[$0] } }
+    /// Number of live passages.
+    public var passageCount: Int { matrix.liveCount }
+    /// Number of passage ids in use, tombstones included.
+    public var passageIDCount: Int { rows.count }
+    /// Number of removed passages still occupying ids.
+    public var tombstoneCount: Int { rows.count - matrix.liveCount }
+    /// Width of the dense vectors.
+    public var dimension: Int { model.dimension }
+    /// The flat matrix of dense passage vectors.
+    public var flatIndex: FlatIndex { matrix }
+
+    /// The passage with id `id` (nil for unknown or removed ids).
+    public func passage(id: Int) -> Passage? {
+        guard matrix.isLive(id) else { return nil }
+        let row = rows[id]
+        return Passage(documentID: documentList[Int(row.document)].id, ordinal: Int(row.ordinal), text: texts[id],
+                       start: row.start, end: row.end)
+    }
+
+    /// The live passages of a document, in order.
+    public func passages(ofDocument id: String) -> [Passage] {
+        guard let slot = documentSlot[id] else { return [] }
+        return documentRows[slot].compactMap { passage(id: $0) }
+    }
+
+    // MARK: - Updates
+
+    /// Adds documents (replacing any with the same id), embedding on `threads` threads.
+    public mutating func add(contentsOf documents: [ChunkedDocument], threads: Int = 0,
+                             progress: (@Sendable (Int, Int) -> Void)? = nil) {
+        let items = documents.flatMap { d in d.passages.map { (d.document.id, $0.text) } }
+        let encoded = SiftIndex.encode(items.map(\.1), embedder: embedder, threads: threads, progress: progress)
+        var next = 0
+        for doc in documents {
+            let n = doc.passages.count
+            insert(doc, encoded: Array(encoded[next..<(next + n)]))
+            next += n
+        }
+    }
+
+    /// Adds a document, replacing any document with the same id.
+    public mutating func add(_ document: ChunkedDocument) {
+        add(contentsOf: [document], threads: 1)
+    }
+
+    /// Removes the document with `id`; returns whether it was present.
+    @discardableResult
+    public mutating func remove(documentID id: String) -> Bool {
+        guard let slot = documentSlot[id] else { return false }
+        var scratch = Analyzer.Scratch()
+        for row in documentRows[slot] {
+            let encoded = embedder.encodePassage(texts[row][...], scratch: &scratch)
+            statistics.remove(distinct: encoded.distinct, lexicalLength: Int(rows[row].profile.lexicalLength))
+            matrix.remove(row: row)
+        }
+        documentRows[slot] = []
+        documentLive[slot] = false
+        documentSlot[id] = nil
+        return true
+    }
+
+    private mutating func insert(_ doc: ChunkedDocument, encoded: [Embedder.EncodedPassage]) {
+        remove(documentID: doc.document.id)
+        let slot = documentList.count
+        documentList.append(doc.document)
+        documentLive.append(true)
+        documentSlot[doc.document.id] = slot
+        var ids: [Int] = []
+        for (passage, enc) in zip(doc.passages, encoded) {
+            let id = matrix.add(enc.vector)
+            rows.append(Row(document: Int32(slot), ordinal: Int32(passage.ordinal), start: passage.start, end: passage.end,
+                            profile: enc.profile))
+            texts.append(passage.text)
+            statistics.add(distinct: enc.distinct, lexicalLength: Int(enc.profile.lexicalLength))
+            ids.append(id)
+        }
+        documentRows.append(ids)
+    }
+
+    /// A copy without tombstones (passage ids are renumbered densely).
+    public func compacted() -> SiftIndex {
+        var result = try! SiftIndex(model: model)
+        result.corpusFingerprint = corpusFingerprint
+        for (slot, doc) in documentList.enumerated() where documentLive[slot] {
+            let docRows = documentRows[slot]
+            let passages = docRows.map { id in
+                Passage(documentID: doc.id, ordinal: Int(rows[id].ordinal), text: texts[id], start: rows[id].start, end: rows[id].end)
+            }
+            let encoded = docRows.map { id in
+                Embedder.EncodedPassage(vector: matrix.vector(at: id), profile: rows[id].profile, distinct: [])
+            }
+            result.insert(ChunkedDocument(document: doc, passages: passages), encoded: encoded)
+        }
+        result.statistics = statistics
+        return result
+    }
+
+    static func encode(_ texts: [String], embedder: Embedder, threads: Int,
+                       progress: (@Sendable (Int, Int) -> Void)?) -> [Embedder.EncodedPassage] {
+        let workers = max(1, min(threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount, texts.count))
+        let results = UnsafeMutableBufferPointer<Embedder.EncodedPassage?>.allocate(capacity: texts.count)
+        results.initialize(repeating: nil)
+        defer { results.deallocate() }
+        let box = SendableBuffer(results)
+        let done = AtomicCounter()
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            var scratch = Analyzer.Scratch()
+            var i = worker
+            while i < texts.count {
+                box.buffer[i] = embedder.encodePassage(texts[i][...], scratch: &scratch)
+                let n = done.increment()
+                if let progress, n % 256 == 0 || n == texts.count { progress(n, texts.count) }
+                i += workers
+            }
+        }
+        return results.map { $0! }
+    }
+
+    // MARK: - Search
+
+    /// The `k` best passages for `query`, best first.
+    ///
+    /// - Parameters:
+    ///   - k: number of results (at most the model's `candidates`).
+    ///   - minScore: results scoring below this (0...1) are left out.
+    public func search(_ query: String, k: Int = 10, minScore: Float = 0) -> [SearchHit] {
+        let prepared = embedder.prepareQuery(query, statistics: statistics)
+        guard !prepared.isEmpty, k > 0 else { return [] }
+        let candidates = matrix.search(prepared.dense, k: max(k, model.candidates))
+        var rescorer = Rescorer(embedder: embedder)
+        return rank(candidates, query: prepared, k: k, minScore: minScore, rescorer: &rescorer)
+    }
+
+    /// Searches many queries at once: stage 1 is one `cblas_sgemm` for the whole batch,
+    /// stage 2 runs on up to `threads` threads. Result `i` equals `search(queries[i], …)`.
+    public func search(batch queries: [String], k: Int = 10, minScore: Float = 0, threads: Int = 0) -> [[SearchHit]] {
+        guard !queries.isEmpty else { return [] }
+        let prepared = queries.map { embedder.prepareQuery($0, statistics: statistics) }
+        let stage1 = matrix.search(batch: prepared.map(\.dense), k: max(k, model.candidates))
+        let workers = max(1, min(threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount, queries.count))
+        let out = UnsafeMutableBufferPointer<[SearchHit]>.allocate(capacity: queries.count)
+        out.initialize(repeating: [])
+        defer { out.deallocate() }
+        let box = SendableBuffer(out)
+        let me = self
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            var rescorer = Rescorer(embedder: me.embedder)
+            var i = worker
+            while i < queries.count {
+                if !prepared[i].isEmpty && k > 0 {
+                    box.buffer[i] = me.rank(stage1[i], query: prepared[i], k: k, minScore: minScore, rescorer: &rescorer)
+                }
+                i += workers
+            }
+        }
+        return Array(out)
+    }
+
+    func rank(_ candidates: [ScoredRow], query: PreparedQuery, k: Int, minScore: Float, rescorer: inout Rescorer) -> [SearchHit] {
+        var scored: [(row: ScoredRow, scores: Rescorer.Scores)] = []
+        scored.reserveCapacity(candidates.count)
+        for c in candidates {
+            let s = rescorer.score(texts[c.row], profile: rows[c.row].profile, query: query, statistics: statistics)
+            if s.final >= minScore && s.final > 0 { scored.append((c, s)) }
+        }
+        scored.sort { a, b in a.scores.final != b.scores.final ? a.scores.final > b.scores.final : a.row.row < b.row.row }
+        return scored.prefix(k).enumerated().map { rank, item in
+            let row = rows[item.row.row]
+            let doc = documentList[Int(row.document)]
+            return SearchHit(rank: rank + 1, score: item.scores.final, passageID: item.row.row,
+                             passage: Passage(documentID: doc.id, ordinal: Int(row.ordinal), text: texts[item.row.row],
+                                              start: row.start, end: row.end),
+                             document: doc, denseScore: item.row.score, cosineScore: item.scores.cosine,
+                             lexicalScore: item.scores.lexical)
+        }
+    }
+
+    /// Scores how well `sentence` matches `query` with the same two-stage scorer (used to
+    /// pick the sentences of an answer). 0...1.
+    func sentenceScore(_ sentence: String, query: PreparedQuery, rescorer: inout Rescorer) -> Rescorer.Scores {
+        var scratch = Analyzer.Scratch()
+        let encoded = embedder.encodePassage(sentence[...], scratch: &scratch)
+        return rescorer.score(sentence, profile: encoded.profile, query: query, statistics: statistics)
+    }
+
+    func prepare(_ query: String) -> PreparedQuery { embedder.prepareQuery(query, statistics: statistics) }
+}
+
+/// A buffer that worker threads write to at disjoint indices.
+struct SendableBuffer<T>: @unchecked Sendable {
+    let buffer: UnsafeMutableBufferPointer<T>
+    init(_ buffer: UnsafeMutableBufferPointer<T>) { self.buffer = buffer }
+}
+
+final class AtomicCounter: @unchecked Sendable {
+    private var value = 0
+    private let lock = NSLock()
+    func increment() -> Int { lock.lock(); defer { lock.unlock() }; value += 1; return value }
+}
+
+extension SiftIndex {
+    /// Document ids of the stage-1 candidates for `query` (for evaluating stage 1).
+    public func candidates(for query: String) -> [String] {
+        let prepared = embedder.prepareQuery(query, statistics: statistics)
+        guard !prepared.isEmpty else { return [] }
+        return matrix.search(prepared.dense, k: model.candidates).map { documentList[Int(rows[$0.row].document)].id }
+    }
+}

@@ -1,0 +1,118 @@
+import ArgumentParser
+import Foundation
+import Sift
+
+struct EvalReport: Encodable {
+    var queries: Int
+    var passages: Int
+    var recall1: Double
+    var recall5: Double
+    var recall10: Double
+    var mrr10: Double
+    var indexSeconds: Double
+    var queryP50: Double
+    var queryP99: Double
+    var stage1Recall: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case queries, passages
+        case recall1 = "recall@1", recall5 = "recall@5", recall10 = "recall@10", mrr10 = "mrr@10"
+        case indexSeconds = "index_seconds", queryP50 = "query_ms_p50", queryP99 = "query_ms_p99"
+        case stage1Recall = "stage1_recall"
+    }
+}
+
+struct Eval: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure retrieval quality on labelled data.",
+        discussion: """
+        PASSAGES is JSONL of {"id","title","text"} (each record is indexed as one passage, title + text); \
+        QUERIES is JSONL of {"id","question","positive_ids":[...]}. recall@k counts a query as found when any \
+        of its positive passages is in the top k; MRR@10 uses the rank of the first positive. Latency is \
+        per query, one query at a time, the whole two-stage search included.
+        """)
+
+    @Option(help: ArgumentHelp("Passages JSONL file.", valueName: "FILE"))
+    var passages: String
+
+    @Option(help: ArgumentHelp("Queries JSONL file.", valueName: "FILE"))
+    var queries: String
+
+    @Option(name: .short, help: "Results per query (≥ 10).")
+    var k: Int = 10
+
+    @Option(help: "Output format: text or json.")
+    var format: SearchFormat = .text
+
+    @Option(help: ArgumentHelp("Embedding model definition to evaluate (default: the built-in model).", valueName: "FILE"))
+    var model: String?
+
+    @Flag(help: "Also report stage-1 recall (a positive among the model's candidates).")
+    var stage1 = false
+
+    func validate() throws {
+        guard (10...1000).contains(k) else { throw ValidationError("-k must be in 10...1000, got \(k)") }
+    }
+
+    func run() throws {
+        try runOrExit {
+            let embeddingModel = try model.map { try EmbeddingModel.load(contentsOf: URL(fileURLWithPath: $0)) } ?? .default
+            let loader = CorpusLoader()
+            let corpus = try loader.loadJSONL(url: URL(fileURLWithPath: passages))
+            let labelled = try loadQueries(queries)
+            if format == .text { progressLine("Indexing \(corpus.documents.count) passages …") }
+            let t0 = Date()
+            let index = try SiftIndex(model: embeddingModel, documents: corpus.documents)
+            let indexSeconds = Date().timeIntervalSince(t0)
+            if format == .text { progressLine(String(format: "Indexed in %.2f s; running %d queries …", indexSeconds, labelled.count)) }
+            var hits1 = 0, hits5 = 0, hits10 = 0, stage1Hits = 0
+            var mrr = 0.0
+            var latencies: [Double] = []
+            latencies.reserveCapacity(labelled.count)
+            for q in labelled {
+                let start = DispatchTime.now().uptimeNanoseconds
+                let results = index.search(q.question, k: k)
+                latencies.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+                if let rank = results.firstIndex(where: { q.positives.contains($0.document.id) }) {
+                    if rank < 1 { hits1 += 1 }
+                    if rank < 5 { hits5 += 1 }
+                    if rank < 10 { hits10 += 1; mrr += 1.0 / Double(rank + 1) }
+                }
+                if stage1 {
+                    let candidates = index.candidates(for: q.question)
+                    if candidates.contains(where: { q.positives.contains($0) }) { stage1Hits += 1 }
+                }
+            }
+            latencies.sort()
+            func pct(_ p: Double) -> Double { latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int(Double(latencies.count - 1) * p + 0.5))] }
+            let n = Double(max(labelled.count, 1))
+            let report = EvalReport(queries: labelled.count, passages: index.passageCount, recall1: Double(hits1) / n, recall5: Double(hits5) / n,
+                                    recall10: Double(hits10) / n, mrr10: mrr / n, indexSeconds: indexSeconds,
+                                    queryP50: pct(0.5), queryP99: pct(0.99), stage1Recall: stage1 ? Double(stage1Hits) / n : nil)
+            switch format {
+            case .json: printJSON(report)
+            case .text:
+                print(String(format: "queries %d  passages %d", report.queries, report.passages))
+                print(String(format: "recall@1 %.4f  recall@5 %.4f  recall@10 %.4f  MRR@10 %.4f", report.recall1, report.recall5, report.recall10, report.mrr10))
+                if let s = report.stage1Recall { print(String(format: "stage-1 recall@%d %.4f", embeddingModel.candidates, s)) }
+                print(String(format: "index %.2f s  query p50 %.2f ms  p99 %.2f ms", report.indexSeconds, report.queryP50, report.queryP99))
+            }
+        }
+    }
+
+    struct LabelledQuery { var question: String; var positives: Set<String> }
+
+    func loadQueries(_ path: String) throws -> [LabelledQuery] {
+        let text = try CorpusLoader(maxFileBytes: Int.max).readText(url: URL(fileURLWithPath: path), displayPath: path)
+        var result: [LabelledQuery] = []
+        for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where !line.allSatisfy(\.isWhitespace) {
+            guard let obj = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any],
+                  let q = obj["question"] as? String, let ids = obj["positive_ids"] as? [Any] else {
+                throw SiftError.invalidJSONL(path: path, line: n + 1, reason: "expected {\"question\": string, \"positive_ids\": [...]}")
+            }
+            result.append(LabelledQuery(question: q, positives: Set(ids.map { ($0 as? String) ?? "\($0)" })))
+        }
+        guard !result.isEmpty else { throw SiftError.invalidArgument(name: "--queries", reason: "'\(path)' holds no query") }
+        return result
+    }
+}
