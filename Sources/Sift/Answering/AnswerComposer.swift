@@ -39,7 +39,16 @@ public struct AnswerComposer: Sendable {
     public func answer(_ question: String, index: SiftIndex, questions: QuestionBank? = nil) -> Answer {
         let analysis = QuestionAnalysis(question)
         let q = String(question.prefix(AnswerComposer.maxQuestionCharacters))
-        let hits = index.search(q, k: max(topK, maxPoints * 2))
+        var hits = index.search(q, k: max(topK, maxPoints * 2))
+        // For "what is X" questions the passages about X matter more than the question words.
+        let termHits = analysis.definitionTerm.map { index.search($0, k: 30) } ?? []
+        if !termHits.isEmpty {
+            var byPassage = Dictionary(hits.map { ($0.passageID, $0) }, uniquingKeysWith: { a, _ in a })
+            for h in termHits.prefix(max(topK, maxPoints * 2)) where (byPassage[h.passageID]?.score ?? -1) < h.score {
+                byPassage[h.passageID] = h
+            }
+            hits = byPassage.values.sorted { $0.score != $1.score ? $0.score > $1.score : $0.passageID < $1.passageID }
+        }
         let related = questions?.related(to: q) ?? []
         var answer = Answer(question: question, language: analysis.language, answered: false, lead: nil, points: [],
                             references: [], related: related, ambiguousTerm: nil)
@@ -88,35 +97,53 @@ public struct AnswerComposer: Sendable {
         var senseOrder: [SearchHit] = perDocument
         if let term = analysis.definitionTerm {
             var definitions: [Candidate] = []
-            var termDocs: [(hit: SearchHit, sentence: String)] = []
             for hit in hits where AnswerComposer.contains(hit.passage.text, term: term) {
                 let cands = sentences(of: hit)
                 definitions += cands.filter(\.definitional)
-                if !termDocs.contains(where: { $0.hit.document.id == hit.document.id }),
-                   let bestTerm = cands.filter({ AnswerComposer.contains(String(hit.passage.text[$0.range]), term: term) }).max(by: { $0.score < $1.score }) {
-                    termDocs.append((hit, String(hit.passage.text[bestTerm.range])))
-                }
             }
-            func leadRank(_ c: Candidate) -> Float {
-                c.score + c.hit.score + (c.hit.document.language == analysis.language ? 0.3 : 0)
+            // The article about the term (it is in the title) defines it best, then one in
+            // the question's language, then the best-matching sentence.
+            func leadRank(_ c: Candidate) -> (Int, Int, Float) {
+                (AnswerComposer.contains(c.hit.document.title, term: term) ? 1 : 0,
+                 c.hit.document.language == analysis.language ? 1 : 0,
+                 c.score + c.hit.score)
             }
             if let lead = definitions.max(by: { leadRank($0) < leadRank($1) }) {
                 answer.lead = Answer.Statement(text: String(lead.hit.passage.text[lead.range]), citations: [cite(lead.hit)])
                 leadDocument = lead.hit.document.id
                 usedRanges[lead.hit.document.id, default: []].append(lead.range)
             }
-            // Different meanings: documents using the term whose term sentences share little.
-            let senses = AnswerComposer.senses(termDocs.map { ($0.hit, $0.sentence) }, term: term, index: index)
-            if senses.count > 1 {
+            // Other meanings: articles that are not about the term (it is not in their title)
+            // but define it or name it as a variant of something else.
+            var others: [(hit: SearchHit, range: Range<String.Index>)] = []
+            for hit in termHits where !others.contains(where: { $0.hit.document.id == hit.document.id })
+                && !AnswerComposer.contains(hit.document.title, term: term) && AnswerComposer.contains(hit.passage.text, term: term) {
+                let defining = sentences(of: hit).filter { c in
+                    let text = String(hit.passage.text[c.range])
+                    return AnswerComposer.contains(text, term: term)
+                        && (AnswerComposer.isDefinition(text, term: term) || AnswerComposer.isVariant(text, term: term))
+                }
+                if let best = defining.max(by: { $0.score < $1.score }) { others.append((hit, best.range)) }
+            }
+            let primary = answer.lead != nil || hits.contains { AnswerComposer.contains($0.document.title, term: term) }
+            let groups = AnswerComposer.groupByTitle(others.map(\.hit), term: term, index: index)
+            if groups.count + (primary ? 1 : 0) > 1 {
                 answer.ambiguousTerm = term
-                // One document per meaning first, then the rest.
-                let firsts = senses.map { $0[0] }
-                senseOrder = firsts + perDocument.filter { h in !firsts.contains { $0.document.id == h.document.id } }
+                for group in groups where answer.points.count < max(1, maxPoints - 2) {
+                    // One statement per meaning, in the question's language when there is one.
+                    let pick = group.first { $0.document.language == analysis.language } ?? group[0]
+                    let (hit, range) = others.first { $0.hit.document.id == pick.document.id }!
+                    answer.points.append(Answer.Statement(text: String(hit.passage.text[range]), citations: [cite(hit)]))
+                    usedRanges[hit.document.id, default: []].append(range)
+                }
+                let shown = Set(groups.flatMap { $0.map(\.document.id) })
+                senseOrder = perDocument.filter { !shown.contains($0.document.id) }
             }
         }
 
         // Points: one per document, best sentence not already used by the lead.
-        for hit in senseOrder where answer.points.count < maxPoints {
+        for hit in senseOrder where answer.points.count < maxPoints && !answer.points.contains(where: { p in
+            p.citations.contains { answer.references[$0 - 1].source == hit.document.source } }) {
             let cands = sentences(of: hit).filter { c in !(usedRanges[hit.document.id] ?? []).contains { $0.overlaps(c.range) } }
             guard let top = cands.max(by: { $0.score < $1.score }), top.score > 0 else { continue }
             let range = AnswerComposer.extend(top.range, in: hit.passage.text)
@@ -144,9 +171,12 @@ public struct AnswerComposer: Sendable {
         indices.append(text.endIndex)
         return SentenceSplitter.sentences(in: scalars, range: 0..<scalars.count).compactMap { r in
             let last = scalars[r.upperBound - 1].value
-            let ends = SentenceSplitter.isCJKTerminator(last) || last == 0x2E || last == 0x21 || last == 0x3F
-                || SentenceSplitter.isCloser(last) || last == 0xFF1A || last == 0x3A
-            if !ends && r.count < 40 { return nil }
+            func isEnd(_ v: UInt32) -> Bool { SentenceSplitter.isCJKTerminator(v) || v == 0x2E || v == 0x21 || v == 0x3F }
+            let ends = isEnd(last) || (SentenceSplitter.isCloser(last) && r.count > 1 && isEnd(scalars[r.upperBound - 2].value))
+            // A whole line without end punctuation is a heading, a label or a table row.
+            let wholeLine = (r.lowerBound == 0 || scalars[r.lowerBound - 1] == "\n")
+                && (r.upperBound == scalars.count || scalars[r.upperBound] == "\n")
+            if !ends && (wholeLine || r.count < 40) && r.count < 80 { return nil }
             if r.count < 6 { return nil }
             return indices[r.lowerBound]..<indices[r.upperBound]
         }
@@ -189,25 +219,37 @@ public struct AnswerComposer: Sendable {
         let w = term.first.map { $0.isASCII && ($0.isLetter || $0.isNumber) } == true ? "(?<![a-z0-9])" : ""
         let we = term.last.map { $0.isASCII && ($0.isLetter || $0.isNumber) } == true ? "(?![a-z0-9])" : ""
         let patterns = [
-            "^[^。！？；]{0,12}\(w)\(t)\(we)\\s*(（[^）]*）|\\([^)]*\\))?\\s*[，,]?\\s*(即|是指|是|指|全称|也就是|就是|意为|代表)",
+            "^[^。！？；]{0,12}\(w)\(t)\(we)\\s*(（[^）]*）|\\([^)]*\\))?\\s*[，,]?\\s*(即|是指|是|指|全称|也就是|就是|意为|代表|只是|仅是|通常指|一般指|常指)",
             "[（(][^（）()]{0,40}\(w)\(t)\(we)[^（）()]{0,20}[）)]\\s*[，,]?\\s*(即|是指|是|指|就是)",
-            "^[^.]{0,12}\(w)\(t)\(we)\\s*(\\([^)]*\\))?\\s*,?\\s*(is|are|refers to|stands for|means)\\b",
+            "^.{0,20}?\(w)\(t)\(we)\\s*(\\([^)]*\\))?\\s*(extension|file|format|suffix)?\\s*,?\\s*(is|are|refers to|stands for|means)\\b",
             "\\([^()]{0,40}\(w)\(t)\(we)[^()]{0,20}\\)\\s*,?\\s*(is|are|refers to|stands for|means)\\b",
         ]
         return patterns.contains { p in s.range(of: p, options: .regularExpression) != nil }
     }
 
-    /// Groups documents that use `term` by meaning: two documents share a meaning when their
-    /// sentences about the term (with the term itself removed) are similar.
-    static func senses(_ docs: [(SearchHit, String)], term: String, index: SiftIndex) -> [[SearchHit]] {
-        guard docs.count > 1 else { return docs.isEmpty ? [] : [[docs[0].0]] }
+    /// Whether `sentence` names `term` as a variant, abbreviation or misspelling
+    /// ("误写成 SFT", "mistyped as "SFT"", "short for …").
+    static func isVariant(_ sentence: String, term: String) -> Bool {
+        let s = sentence.lowercased()
+        let t = NSRegularExpression.escapedPattern(for: term.lowercased())
+        let patterns = [
+            "(误写|简写|写成|缩写|简称|又称|也叫|俗称|扩展名)[^。！？；]{0,8}[“\"'「]?\\.?\(t)",
+            "(mistyped as|written as|abbreviated as|abbreviation|short for|shorthand|also called|also known as|extension)[^.!?]{0,16}[\"'“]?\\.?\(t)",
+        ]
+        return patterns.contains { s.range(of: $0, options: .regularExpression) != nil }
+    }
+
+    /// Groups documents by topic: two documents are about the same thing when the Latin
+    /// words of their titles (with the term removed) share enough weighted words and
+    /// n-grams; this links languages through the English names Chinese titles carry.
+    static func groupByTitle(_ hits: [SearchHit], term: String, index: SiftIndex) -> [[SearchHit]] {
         let embedder = index.embedder
         var scratch = Analyzer.Scratch()
-        let vectors: [[UInt64: Float]] = docs.map { _, sentence in
-            var stripped = sentence.lowercased()
-            while let r = termRange(in: stripped, term: term.lowercased()) { stripped.replaceSubrange(r, with: " ") }
+        let vectors: [[UInt64: Float]] = hits.map { hit in
+            var title = hit.document.title.lowercased()
+            while let r = termRange(in: title, term: term.lowercased()) { title.replaceSubrange(r, with: " ") }
             var f = FeatureList()
-            embedder.analyzer.analyze(stripped[...], kinds: [.word, .charNgram, .cjkBigram], into: &f, scratch: &scratch)
+            embedder.analyzer.analyze(title[...], kinds: [.word, .charNgram], into: &f, scratch: &scratch)
             var v: [UInt64: Float] = [:]
             for (h, k) in zip(f.hashes, f.kinds) { v[h, default: 0] += embedder.model.rescoreWeights.weight(k) * index.statistics.idf(h) }
             return v
@@ -218,17 +260,16 @@ public struct AnswerComposer: Sendable {
             for (_, y) in b { nb += y * y }
             return na > 0 && nb > 0 ? dot / (na.squareRoot() * nb.squareRoot()) : 0
         }
-        // Single-link clustering in rank order.
         var clusters: [[Int]] = []
-        for i in docs.indices {
+        for i in hits.indices {
             if let c = clusters.firstIndex(where: { $0.contains { cosine(vectors[$0], vectors[i]) >= senseSimilarity } }) {
                 clusters[c].append(i)
             } else {
                 clusters.append([i])
             }
         }
-        return clusters.map { $0.map { docs[$0].0 } }
+        return clusters.map { $0.map { hits[$0] } }
     }
 
-    static let senseSimilarity: Float = 0.08
+    static let senseSimilarity: Float = 0.15
 }

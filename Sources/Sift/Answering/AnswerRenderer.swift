@@ -54,25 +54,29 @@ public struct AnswerRenderer: Sendable {
     static func context(_ a: Answer, format: AnswerFormat) -> [String: Any] {
         func marks(_ c: [Int]) -> String { c.map { "[\($0)]" }.joined() }
         let excerptLength = 160
-        return [
+        var context: [String: Any] = [
             "question": a.question,
             "answered": a.answered,
             "zh": a.language == "zh",
             "en": a.language != "zh",
-            "lead": a.lead.map { ["text": $0.text, "marks": marks($0.citations)] } as Any,
             "points": a.points.map { ["text": $0.text.replacingOccurrences(of: "\n", with: " "), "marks": marks($0.citations)] },
             "hasPoints": !a.points.isEmpty,
             "references": a.references.map { r -> [String: Any] in
                 let flat = r.passage.replacingOccurrences(of: "\n", with: " ")
                 let excerpt = flat.count > excerptLength ? String(flat.prefix(excerptLength)) + "…" : flat
-                return ["number": r.number, "title": r.title, "source": r.source, "url": r.url as Any, "excerpt": excerpt,
-                        "passage": r.passage, "score": String(format: "%.2f", r.score)]
+                var ref: [String: Any] = ["number": r.number, "title": r.title, "source": r.source, "excerpt": excerpt,
+                                          "passage": r.passage, "score": String(format: "%.2f", r.score)]
+                if let url = r.url { ref["url"] = url }
+                return ref
             },
             "hasReferences": !a.references.isEmpty,
             "related": a.related.map { ["question": $0.question, "date": $0.date] },
             "hasRelated": !a.related.isEmpty,
-            "ambiguousTerm": a.ambiguousTerm as Any,
         ]
+        // Absent values are left out: Mustache treats a present key as true.
+        if let lead = a.lead { context["lead"] = ["text": lead.text, "marks": marks(lead.citations)] }
+        if let term = a.ambiguousTerm { context["ambiguousTerm"] = term }
+        return context
     }
 }
 
@@ -90,11 +94,14 @@ enum DefaultTemplates {
     问：{{question}}
 
     {{#answered}}
-    {{#lead}}{{text}} {{marks}}
+    {{#lead}}
+    {{text}} {{marks}}
     {{/lead}}
-    {{#ambiguousTerm}}注意：“{{.}}”在这些来源中不止一种含义，下面分别列出。
+    {{#ambiguousTerm}}
+    注意：“{{.}}”在这些来源中不止一种含义，下面分别列出。
     {{/ambiguousTerm}}
-    {{^lead}}以下是语料中与问题最相关的内容：
+    {{^lead}}
+    以下是语料中与问题最相关的内容：
     {{/lead}}
     {{#points}}
       • {{text}} {{marks}}
@@ -133,11 +140,14 @@ enum DefaultTemplates {
     Q: {{question}}
 
     {{#answered}}
-    {{#lead}}{{text}} {{marks}}
+    {{#lead}}
+    {{text}} {{marks}}
     {{/lead}}
-    {{#ambiguousTerm}}Note: "{{.}}" means different things in these sources; each meaning is listed below.
+    {{#ambiguousTerm}}
+    Note: "{{.}}" means different things in these sources; each meaning is listed below.
     {{/ambiguousTerm}}
-    {{^lead}}Here is what the sources say:
+    {{^lead}}
+    Here is what the sources say:
     {{/lead}}
     {{#points}}
       • {{text}} {{marks}}
@@ -176,7 +186,8 @@ enum DefaultTemplates {
     ## {{question}}
 
     {{#answered}}
-    {{#lead}}{{text}} {{marks}}
+    {{#lead}}
+    {{text}} {{marks}}
     {{/lead}}
     {{#ambiguousTerm}}
     > 注意：“{{.}}”在这些来源中不止一种含义，下面分别列出。
@@ -220,7 +231,8 @@ enum DefaultTemplates {
     ## {{question}}
 
     {{#answered}}
-    {{#lead}}{{text}} {{marks}}
+    {{#lead}}
+    {{text}} {{marks}}
     {{/lead}}
     {{#ambiguousTerm}}
     > Note: "{{.}}" means different things in these sources; each meaning is listed below.

@@ -21,6 +21,12 @@ public enum SentenceSplitter {
         }
     }
 
+    /// Characters after a closing quote that show the sentence goes on (`“…？”他问`
+    /// is one sentence only if followed by more text; a comma or a CJK character continues it).
+    @inline(__always) static func isClauseContinuation(_ v: UInt32) -> Bool {
+        v == 0xFF0C || v == 0x3001 || v == 0x2C || ScriptClass.isCJK(v)
+    }
+
     /// Ranges of the sentences of `scalars[range]` (leading/trailing whitespace excluded).
     static func sentences(in scalars: [Unicode.Scalar], range: Range<Int>) -> [Range<Int>] {
         var result: [Range<Int>] = []
@@ -33,11 +39,35 @@ public enum SentenceSplitter {
             if s < e { result.append(s..<e) }
             start = end
         }
+        var quoteDepth = 0
+        var quoteStart = 0
         while i < range.upperBound {
             let v = scalars[i].value
             var end: Int? = nil
+            if v == 0x201C || v == 0x300C || v == 0x300E {
+                if quoteDepth == 0 { quoteStart = i }
+                quoteDepth += 1
+            } else if (v == 0x201D || v == 0x300D || v == 0x300F) && quoteDepth > 0 {
+                quoteDepth -= 1
+            }
+            // An unclosed quote stops protecting its content after 200 characters.
+            if quoteDepth > 0 && i - quoteStart > 200 { quoteDepth = 0 }
             if v == 0x0A {
+                quoteDepth = 0
                 end = i + 1
+            } else if isCJKTerminator(v) && quoteDepth > 0 {
+                // Inside “…”/「…」: a terminator ends the sentence only together with the quote.
+                var j = i + 1
+                while j < range.upperBound && isCJKTerminator(scalars[j].value) { j += 1 }
+                if j < range.upperBound && isCloser(scalars[j].value) && quoteDepth == 1
+                    && (j + 1 >= range.upperBound || !isClauseContinuation(scalars[j + 1].value)) {
+                    while j < range.upperBound && isCloser(scalars[j].value) { j += 1 }
+                    quoteDepth = 0
+                    end = j
+                } else {
+                    i = j
+                    continue
+                }
             } else if isCJKTerminator(v) {
                 var j = i + 1
                 while j < range.upperBound && (isCJKTerminator(scalars[j].value) || isCloser(scalars[j].value)) { j += 1 }

@@ -137,3 +137,11 @@ struct PreparedQuery: Sendable {
     var bm25Max: Float
     var isEmpty: Bool { table.count == 0 }
 }
+
+extension Embedder {
+    /// Embeds many texts on up to `threads` threads (0 = all cores); result `i` is
+    /// `embed(texts[i])`.
+    public func embed(batch texts: [String], threads: Int = 0) -> [[Float]] {
+        SiftIndex.encode(texts, embedder: self, threads: threads, progress: nil).map(\.vector)
+    }
+}

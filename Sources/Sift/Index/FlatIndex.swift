@@ -1,3 +1,4 @@
+import Dispatch
 import CBLAS
 
 /// An exact (brute-force) cosine index over one contiguous row-major Float32 matrix.
@@ -59,6 +60,20 @@ public struct FlatIndex: Sendable {
         liveCount += 1
         count += 1
         return count - 1
+    }
+
+    /// Appends `rows` rows at once from a row-major buffer of `rows × dimension` floats.
+    /// - Complexity: O(rows · dimension).
+    public mutating func add(rows: Int, contentsOf matrix: UnsafeBufferPointer<Float>) {
+        precondition(matrix.count == rows * dimension, "buffer has \(matrix.count) floats, expected \(rows) × \(dimension)")
+        guard rows > 0 else { return }
+        if !isKnownUniquelyReferenced(&storage) || storage.isMapped || storage.capacityRows < count + rows {
+            storage = storage.copy(rows: count, capacityRows: max(count + rows, storage.capacityRows))
+        }
+        (storage.pointer + count * dimension).update(from: matrix.baseAddress!, count: rows * dimension)
+        live.append(contentsOf: repeatElement(true, count: rows))
+        liveCount += rows
+        count += rows
     }
 
     /// Marks `row` as removed. Its row number is never reused until ``compacted()``.
@@ -170,4 +185,37 @@ public struct FlatIndex: Sendable {
             start += n
         }
     }
+}
+
+extension FlatIndex {
+    /// Reads every float of the matrix once (a sum over 8 independent lanes, split across
+    /// `threads` threads): the memory-bandwidth floor that a search cannot beat.
+    public func scanChecksum(threads: Int = 1) -> Float {
+        let total = count * dimension
+        let workers = max(1, min(threads, max(1, total / 65536)))
+        let partial = UnsafeMutableBufferPointer<Float>.allocate(capacity: workers)
+        partial.initialize(repeating: 0)
+        defer { partial.deallocate() }
+        let out = SendableBuffer(partial)
+        let base = SendablePointer(storage.pointer)
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            let start = total * w / workers, end = total * (w + 1) / workers
+            var acc = SIMD16<Float>()
+            var i = start
+            let p = base.pointer
+            while i + 16 <= end {
+                acc += UnsafeRawPointer(p + i).loadUnaligned(as: SIMD16<Float>.self)
+                i += 16
+            }
+            var s = acc.sum()
+            while i < end { s += p[i]; i += 1 }
+            out.buffer[w] = s
+        }
+        return partial.reduce(0, +)
+    }
+}
+
+struct SendablePointer: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<Float>
+    init(_ pointer: UnsafeMutablePointer<Float>) { self.pointer = pointer }
 }
