@@ -22,7 +22,7 @@ SETS="cmrc2018,drcd,xquad_zh,xquad_en,cranfield,ds_interviews_en,llm_interview_n
 MIXED=1
 OUT="$HERE/results-latest.json"
 
-usage() { sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --datasets) DATASETS="${2:?--datasets needs a directory}"; shift 2 ;;
@@ -120,6 +120,17 @@ def evaluate(label, passages, queries):
     row["bm25"] = run_json([peer_python, peer, "--passages", passages, "--queries", queries])
     return row
 
+def sh(cmd):
+    try:
+        return subprocess.run(cmd, cwd=root, capture_output=True, text=True).stdout.strip()
+    except OSError:
+        return ""
+
+# the source state the binary was built from (taken before the runs; another edit may land meanwhile)
+git_head = sh(["git", "rev-parse", "HEAD"])
+git_dirty = sh(["git", "status", "--porcelain", "--", "Sources", "Package.swift"]).splitlines()
+sift_mtime = datetime.datetime.fromtimestamp(os.path.getmtime(sift), datetime.timezone.utc).isoformat(timespec="seconds")
+
 peer_python = sys.executable
 results = {}
 for s in sets:
@@ -171,7 +182,10 @@ def f3(x):
     return "—" if x is None else f"{x:.3f}"
 
 def d3(a, b):
-    return "—" if a is None or b is None else f"{a - b:+.3f}"
+    if a is None or b is None:
+        return "—"
+    d = a - b
+    return "0.000" if abs(d) < 0.0005 else f"{d:+.3f}"
 
 header = ["set", "queries", "passages", "Sift MRR@10", "BM25 MRR@10", "Δ", "Sift R@1", "BM25 R@1",
           "Sift R@5", "BM25 R@5", "Sift R@10", "BM25 R@10", "Δ R@10"]
@@ -214,20 +228,15 @@ else:
     lines.append("| " + " | ".join(map(str, row_cells(f"**mean**", "", "", mean_metrics(plain)))) + " |")
 table = "\n".join(lines)
 
-def sh(cmd):
-    try:
-        return subprocess.run(cmd, cwd=root, capture_output=True, text=True).stdout.strip()
-    except OSError:
-        return ""
-
 wall = time.time() - float(start)
 report = {
     "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     "datasets": datasets,
     "sets": sets,
     "sift_binary": sift,
-    "git_head": sh(["git", "rev-parse", "HEAD"]),
-    "git_dirty_sources": sh(["git", "status", "--porcelain", "--", "Sources", "Package.swift"]).splitlines(),
+    "sift_binary_mtime": sift_mtime,
+    "git_head": git_head,
+    "git_dirty_sources": git_dirty,
     "bm25": {"library": "bm25s", "method": "lucene", "k1": 1.5, "b": 0.75,
              "tokenizer": "NFKC+lower; CJK (Han/kana/Hangul) unigrams+adjacent bigrams; other text \\w+ len>=2, "
                           "bm25s English stop words removed, Snowball English stem (PyStemmer)",

@@ -20,7 +20,7 @@ struct Ask: ParsableCommand {
     var topK: Int = 8
 
     @Option(name: .customLong("min-score"), help: "Minimum score (0...1) of the best passage for an answer.")
-    var minScore: Float = 0.25
+    var minScore: Float = 0.16
 
     @Option(help: ArgumentHelp("A Mustache template file to render the answer with (text and markdown formats).", valueName: "FILE"))
     var template: String?

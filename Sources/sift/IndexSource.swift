@@ -56,7 +56,8 @@ struct CorpusCache {
     }
 
     func index(quiet: Bool, forceRebuild: Bool = false, output: URL? = nil) throws -> SiftIndex {
-        let loader = CorpusLoader()
+        var loader = CorpusLoader()
+        loader.onWarning = { warn($0.description) }
         let (files, _) = try loader.articleFiles(in: corpus)
         let model = EmbeddingModel.default
         let print = fingerprint(files: files, model: model)
@@ -67,7 +68,6 @@ struct CorpusCache {
         if !quiet { progressLine("Indexing \(files.count) articles in \(corpus.path) …") }
         let start = Date()
         let loaded = try loader.load(folder: corpus)
-        for w in loaded.warnings { warn(w.description) }
         var index = try SiftIndex(model: model, documents: loaded.documents)
         index.corpusFingerprint = print
         do {

@@ -95,7 +95,7 @@ struct Search: ParsableCommand {
         }
         guard let text = String(data: data, encoding: .utf8) else { throw SiftError.invalidText(path: path, reason: "invalid UTF-8") }
         var queries: [String] = []
-        for line in text.split(separator: "\n") where !line.allSatisfy(\.isWhitespace) {
+        for line in TextLines.lines(text) where !line.allSatisfy(\.isWhitespace) {
             if line.first == "{", let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
                let q = (obj["query"] ?? obj["question"]) as? String {
                 queries.append(q)

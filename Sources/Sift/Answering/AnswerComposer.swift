@@ -21,7 +21,7 @@ public struct AnswerComposer: Sendable {
     /// A document's best passage must score at least this fraction of the best passage.
     public var relativeScore: Float
 
-    public init(topK: Int = 8, minScore: Float = 0.25, maxPoints: Int = 5, relativeScore: Float = 0.45) throws(SiftError) {
+    public init(topK: Int = 8, minScore: Float = 0.16, maxPoints: Int = 5, relativeScore: Float = 0.45) throws(SiftError) {
         guard topK >= 1 && topK <= 1000 else { throw .invalidArgument(name: "--top-k", reason: "must be in 1...1000, got \(topK)") }
         guard minScore.isFinite, (0...1).contains(minScore) else {
             throw .invalidArgument(name: "--min-score", reason: "must be in 0...1, got \(minScore)")
@@ -38,18 +38,21 @@ public struct AnswerComposer: Sendable {
 
     public func answer(_ question: String, index: SiftIndex, questions: QuestionBank? = nil) -> Answer {
         let analysis = QuestionAnalysis(question)
-        let q = String(question.prefix(AnswerComposer.maxQuestionCharacters))
-        var hits = index.search(q, k: max(topK, maxPoints * 2))
-        // For "what is X" questions the passages about X matter more than the question words.
+        let q = String(analysis.searchText.prefix(AnswerComposer.maxQuestionCharacters))
+        // Search the question without its question words, and as asked (the question words
+        // carry the language, which favours articles in it), and for "what is X" also X alone.
+        let k = max(topK, maxPoints * 2)
+        var searches = [index.search(q, k: k)]
+        let asked = String(question.prefix(AnswerComposer.maxQuestionCharacters))
+        if asked != q { searches.append(index.search(asked, k: k)) }
         let termHits = analysis.definitionTerm.map { index.search($0, k: 30) } ?? []
-        if !termHits.isEmpty {
-            var byPassage = Dictionary(hits.map { ($0.passageID, $0) }, uniquingKeysWith: { a, _ in a })
-            for h in termHits.prefix(max(topK, maxPoints * 2)) where (byPassage[h.passageID]?.score ?? -1) < h.score {
-                byPassage[h.passageID] = h
-            }
-            hits = byPassage.values.sorted { $0.score != $1.score ? $0.score > $1.score : $0.passageID < $1.passageID }
+        searches.append(Array(termHits.prefix(k)))
+        var byPassage: [Int: SearchHit] = [:]
+        for list in searches {
+            for h in list where (byPassage[h.passageID]?.score ?? -1) < h.score { byPassage[h.passageID] = h }
         }
-        let related = questions?.related(to: q) ?? []
+        let hits = byPassage.values.sorted { $0.score != $1.score ? $0.score > $1.score : $0.passageID < $1.passageID }
+        let related = questions?.related(to: String(question.prefix(AnswerComposer.maxQuestionCharacters))) ?? []
         var answer = Answer(question: question, language: analysis.language, answered: false, lead: nil, points: [],
                             references: [], related: related, ambiguousTerm: nil)
         guard let best = hits.first, best.score >= minScore else {
@@ -201,7 +204,12 @@ public struct AnswerComposer: Sendable {
         var search = lower.startIndex..<lower.endIndex
         while let r = lower.range(of: term, range: search) {
             let before = r.lowerBound > lower.startIndex ? lower[lower.index(before: r.lowerBound)] : " "
-            let after = r.upperBound < lower.endIndex ? lower[r.upperBound] : " "
+            var after = r.upperBound < lower.endIndex ? lower[r.upperBound] : " "
+            // An English plural ("context windows" for "context window") still counts.
+            if after == "s", r.upperBound < lower.endIndex {
+                let next = lower.index(after: r.upperBound)
+                after = next < lower.endIndex ? lower[next] : " "
+            }
             let latinEdge = { (c: Character) in c.isASCII && (c.isLetter || c.isNumber) }
             let termStartsLatin = term.first.map(latinEdge) ?? false
             let termEndsLatin = term.last.map(latinEdge) ?? false
@@ -221,7 +229,7 @@ public struct AnswerComposer: Sendable {
         let patterns = [
             "^[^。！？；]{0,12}\(w)\(t)\(we)\\s*(（[^）]*）|\\([^)]*\\))?\\s*[，,]?\\s*(即|是指|是|指|全称|也就是|就是|意为|代表|只是|仅是|通常指|一般指|常指)",
             "[（(][^（）()]{0,40}\(w)\(t)\(we)[^（）()]{0,20}[）)]\\s*[，,]?\\s*(即|是指|是|指|就是)",
-            "^.{0,20}?\(w)\(t)\(we)\\s*(\\([^)]*\\))?\\s*(extension|file|format|suffix)?\\s*,?\\s*(is|are|refers to|stands for|means)\\b",
+            "^.{0,20}?\(w)\(t)\(we)s?\\s*(\\([^)]*\\))?\\s*(extension|file|format|suffix|of [^,.;]{1,40})?\\s*,?\\s*(is|are|refers to|stands for|means)\\b",
             "\\([^()]{0,40}\(w)\(t)\(we)[^()]{0,20}\\)\\s*,?\\s*(is|are|refers to|stands for|means)\\b",
         ]
         return patterns.contains { p in s.range(of: p, options: .regularExpression) != nil }

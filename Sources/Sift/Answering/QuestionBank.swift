@@ -29,7 +29,7 @@ public struct QuestionBank: Sendable {
     public init(contentsOf url: URL, model: EmbeddingModel = .default) throws(SiftError) {
         let text = try CorpusLoader().readText(url: url, displayPath: url.path)
         var entries: [Entry] = []
-        for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where !line.allSatisfy(\.isWhitespace) {
+        for (n, line) in TextLines.lines(text).enumerated() where !line.allSatisfy(\.isWhitespace) {
             guard let obj = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any],
                   let q = obj["question"] as? String, !q.allSatisfy(\.isWhitespace) else {
                 throw .invalidJSONL(path: url.path, line: n + 1, reason: "expected {\"question\": string, \"date\": string}")

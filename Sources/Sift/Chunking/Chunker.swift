@@ -57,7 +57,7 @@ public struct Chunker: Sendable, Hashable {
     public func passages(documentID: String, source: String, bodyStart: Int = 0, markdown: Bool = true) -> [Passage] {
         let scalars = Array(source.unicodeScalars)
         let plain = MarkdownText(source: scalars, range: min(bodyStart, scalars.count)..<scalars.count, markdown: markdown)
-        return passages(documentID: documentID, plain: plain)
+        return passages(documentID: documentID, plain: plain, source: markdown ? scalars : nil, bodyStart: bodyStart)
     }
 
     struct Unit {
@@ -66,7 +66,7 @@ public struct Chunker: Sendable, Hashable {
         var heading: Bool
     }
 
-    func passages(documentID: String, plain: MarkdownText) -> [Passage] {
+    func passages(documentID: String, plain: MarkdownText, source: [Unicode.Scalar]? = nil, bodyStart: Int = 0) -> [Passage] {
         let s = plain.scalars
         var result: [Passage] = []
         var current: [Unit] = []
@@ -78,8 +78,9 @@ public struct Chunker: Sendable, Hashable {
         func emit() {
             guard let first = current.first, let last = current.last, current.contains(where: { !$0.heading }) else { return }
             let range = first.range.lowerBound..<last.range.upperBound
-            result.append(Passage(documentID: documentID, ordinal: result.count, text: plain.text(range),
-                                  start: plain.offsets[range.lowerBound], end: plain.offsets[range.upperBound - 1] + 1))
+            var start = plain.offsets[range.lowerBound], end = plain.offsets[range.upperBound - 1] + 1
+            if let source { (start, end) = Chunker.widen(start, end, in: source, bodyStart: bodyStart) }
+            result.append(Passage(documentID: documentID, ordinal: result.count, text: plain.text(range), start: start, end: end))
         }
         /// Emits the current passage and keeps an overlap tail of it.
         func flush(keepOverlap: Bool) {
@@ -97,7 +98,7 @@ public struct Chunker: Sendable, Hashable {
             current = tail
         }
         func fits(_ unit: Unit) -> Bool {
-            guard let first = current.first else { return true }
+            guard let first = current.first else { return unit.range.count <= maxCharacters }
             return unit.range.upperBound - first.range.lowerBound <= maxCharacters
         }
         var hasContent: Bool { current.contains { !$0.heading } }
@@ -128,6 +129,29 @@ public struct Chunker: Sendable, Hashable {
         return result
     }
 
+    /// Widens a span so that it does not start or end inside inline markup: leading
+    /// emphasis, code and link openers are taken in, and so are trailing emphasis and code
+    /// markers and a link's `](target)`. The markup-free form of the slice stays the same.
+    static func widen(_ start: Int, _ end: Int, in s: [Unicode.Scalar], bodyStart: Int) -> (Int, Int) {
+        var a = start, b = end
+        let openers: Set<Unicode.Scalar> = ["*", "_", "~", "`", "[", "\\", "!", "<"]
+        while a > bodyStart && openers.contains(s[a - 1]) && s[a - 1] != "\n" { a -= 1 }
+        let closers: Set<Unicode.Scalar> = ["*", "_", "~", "`"]
+        while b < s.count {
+            if closers.contains(s[b]) { b += 1; continue }
+            if s[b] == "]" && b + 1 < s.count && s[b + 1] == "(" {
+                var k = b + 2, depth = 1
+                while k < s.count && s[k] != "\n" {
+                    if s[k] == "(" { depth += 1 } else if s[k] == ")" { depth -= 1; if depth == 0 { break } }
+                    k += 1
+                }
+                if k < s.count && s[k] == ")" { b = k + 1; continue }
+            }
+            break
+        }
+        return (a, b)
+    }
+
     /// Cuts `range` into pieces of at most `maxCharacters`, at the last whitespace before
     /// the limit where there is one, and always at a grapheme-cluster boundary.
     func hardSplit(_ s: [Unicode.Scalar], _ range: Range<Int>) -> [Range<Int>] {
@@ -149,23 +173,25 @@ public struct Chunker: Sendable, Hashable {
         return pieces
     }
 
-    /// Whether a grapheme cluster may end between `s[i-1]` and `s[i]` (conservative: never
-    /// splits combining marks, variation selectors, ZWJ sequences, emoji modifiers,
-    /// regional-indicator pairs, Hangul jamo sequences or CR LF).
+    /// Whether a grapheme cluster may end between `s[i-1]` and `s[i]`, by Swift's own
+    /// grapheme-breaking rules (Unicode extended grapheme clusters), judged on a window of
+    /// scalars around `i`.
     static func isGraphemeBoundary(_ s: [Unicode.Scalar], _ i: Int) -> Bool {
         guard i > 0 && i < s.count else { return true }
-        let a = s[i - 1], b = s[i]
-        if a == "\r" && b == "\n" { return false }
-        let bp = b.properties
-        if bp.isGraphemeExtend || bp.isEmojiModifier || b.value == 0x200D || a.value == 0x200D { return false }
-        if bp.generalCategory == .spacingMark { return false }
-        if (0x1F1E6...0x1F1FF).contains(a.value) && (0x1F1E6...0x1F1FF).contains(b.value) {
-            // Pairs of regional indicators form one flag: count the run before `i`.
-            var n = 0, j = i - 1
-            while j >= 0 && (0x1F1E6...0x1F1FF).contains(s[j].value) { n += 1; j -= 1 }
-            return n % 2 == 0
+        var lo = max(0, i - 32)
+        let hi = min(s.count, i + 32)
+        // Start the window outside any run of regional indicators, whose pairing depends on
+        // where the run starts.
+        while lo > 0 && (0x1F1E6...0x1F1FF).contains(s[lo].value) { lo -= 1 }
+        var view = String.UnicodeScalarView()
+        view.append(contentsOf: s[lo..<hi])
+        let window = String(view)
+        var offset = 0
+        for character in window {
+            if offset == i - lo { return true }
+            if offset > i - lo { return false }
+            offset += character.unicodeScalars.count
         }
-        let jamo = (0x1100...0x11FF).contains(a.value) && (0x1100...0x11FF).contains(b.value)
-        return !jamo
+        return offset == i - lo
     }
 }

@@ -15,6 +15,9 @@ public struct CorpusLoader: Sendable {
     public var maxFileBytes: Int
     /// How articles are split into passages.
     public var chunker: Chunker
+    /// Called for every skipped file as it is found (the same warnings end up in
+    /// ``Result/warnings``; this also reports them when loading fails as a whole).
+    public var onWarning: (@Sendable (CorpusWarning) -> Void)?
 
     public static let articleExtensions: Set<String> = ["md", "markdown", "txt", "text"]
 
@@ -74,18 +77,21 @@ public struct CorpusLoader: Sendable {
     ///   ``SiftError/emptyCorpus(path:skipped:)`` when no article is usable.
     public func load(folder: URL) throws(SiftError) -> Result {
         let (files, listWarnings) = try articleFiles(in: folder)
-        var warnings = listWarnings
+        var warnings: [CorpusWarning] = []
+        for w in listWarnings { onWarning?(w); warnings.append(w) }
         var documents: [ChunkedDocument] = []
         for (url, relative) in files {
             do {
                 let doc = try loadArticle(url: url, relativePath: relative)
                 if doc.passages.isEmpty {
-                    warnings.append(CorpusWarning(path: relative, reason: "no text"))
+                    let w = CorpusWarning(path: relative, reason: "no text")
+                    onWarning?(w); warnings.append(w)
                 } else {
                     documents.append(doc)
                 }
             } catch {
-                warnings.append(CorpusWarning(path: relative, reason: CorpusLoader.reason(error)))
+                let w = CorpusWarning(path: relative, reason: CorpusLoader.reason(error))
+                onWarning?(w); warnings.append(w)
             }
         }
         guard !documents.isEmpty else { throw .emptyCorpus(path: folder.path, skipped: warnings.count) }
@@ -172,7 +178,7 @@ public struct CorpusLoader: Sendable {
         var warnings: [CorpusWarning] = []
         var seen = Set<String>()
         var lineNumber = 0
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        for line in TextLines.lines(text) {
             lineNumber += 1
             if line.allSatisfy(\.isWhitespace) { continue }
             guard let obj = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] else {
@@ -204,6 +210,14 @@ public struct CorpusLoader: Sendable {
     }
 }
 
+/// Splits text into lines on "\n", "\r\n" or "\r" (empty lines kept, so that line numbers
+/// are right).
+public enum TextLines {
+    public static func lines(_ text: String) -> [Substring] {
+        text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" })
+    }
+}
+
 /// YAML front matter between a first line `---` and the next `---` (or `...`) line.
 struct FrontMatter {
     var title: String?
@@ -222,7 +236,7 @@ struct FrontMatter {
         func line(at start: Int) -> (String, Int) {
             var j = start
             while j < scalars.count && scalars[j] != "\n" { j += 1 }
-            let s = String(String.UnicodeScalarView(scalars[start..<j])).trimmingCharacters(in: .whitespaces)
+            let s = String(String.UnicodeScalarView(scalars[start..<j])).trimmingCharacters(in: .whitespaces.union(.init(charactersIn: "\r")))
             return (s, min(j + 1, scalars.count))
         }
         let (first, afterFirst) = line(at: i)

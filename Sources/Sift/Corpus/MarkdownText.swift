@@ -230,8 +230,12 @@ struct MarkdownText: Sendable {
 
         mutating func emit(_ i: Int) { out.append(src[i]); map.append(i) }
 
-        /// Inline markup of `src[s..<e]`.
+        /// Inline markup of `src[s..<e]` (plain text is copied as it is).
         mutating func inline(_ s: Int, _ e: Int) {
+            guard markdown else {
+                for i in s..<e { emit(i) }
+                return
+            }
             var i = s
             var inCode = false
             while i < e {
@@ -247,9 +251,19 @@ struct MarkdownText: Sendable {
                     let run = j - i
                     let prev: Unicode.Scalar? = i > s ? src[i - 1] : nil
                     let next: Unicode.Scalar? = j < e ? src[j] : nil
-                    let leftFlank = next != nil && !isSpace(next!) && (prev == nil || isPunctuationOrSpace(prev!))
-                    let rightFlank = prev != nil && !isSpace(prev!) && (next == nil || isPunctuationOrSpace(next!))
-                    if (c == "~" && run >= 2) || (c != "~" && (run >= 2 || leftFlank || rightFlank)) {
+                    // CommonMark flanking: `*` may open/close inside words (also between CJK
+                    // characters), `_` only at word edges; `2*3` between ASCII alphanumerics stays.
+                    let nextPunct = next.map { $0.properties.generalCategory.isPunctuationLike } ?? false
+                    let prevPunct = prev.map { $0.properties.generalCategory.isPunctuationLike } ?? false
+                    let leftFlank = next != nil && !isSpace(next!) && (!nextPunct || prev == nil || isSpace(prev!) || prevPunct)
+                    let rightFlank = prev != nil && !isSpace(prev!) && (!prevPunct || next == nil || isSpace(next!) || nextPunct)
+                    let asciiBetween = prev.map { $0.isASCII && $0.properties.isAlphabetic || ("0"..."9").contains($0) } == true
+                        && next.map { $0.isASCII && $0.properties.isAlphabetic || ("0"..."9").contains($0) } == true
+                    let marker: Bool
+                    if c == "~" { marker = run >= 2 }
+                    else if c == "*" { marker = run >= 2 || ((leftFlank || rightFlank) && !asciiBetween) }
+                    else { marker = run >= 2 && !asciiBetween || (leftFlank != rightFlank) }
+                    if marker {
                         i = j; continue  // emphasis / strikethrough markers
                     }
                     for k in i..<j { emit(k) }
@@ -258,6 +272,15 @@ struct MarkdownText: Sendable {
                     if let (textRange, after) = link(at: i + 1, e) { inline(textRange.lowerBound, textRange.upperBound); i = after; continue }
                 case "[":
                     if let (textRange, after) = link(at: i, e) { inline(textRange.lowerBound, textRange.upperBound); i = after; continue }
+                    // The opener of a link whose end lies outside this range (a slice of a
+                    // longer text): drop it, as the whole link's markup would be.
+                    if !(i + 1..<e).contains(where: { src[$0] == "]" }) { i += 1; continue }
+                case "]":
+                    // The tail of a link whose text started before this range: drop `](target)`.
+                    if i + 1 < e && src[i + 1] == "(", let close = (i + 2..<e).first(where: { src[$0] == ")" }),
+                       !(s..<i).contains(where: { src[$0] == "[" }) {
+                        i = close + 1; continue
+                    }
                 case "<":
                     var j = i + 1
                     while j < e && src[j] != ">" && src[j] != "<" { j += 1 }

@@ -1,0 +1,242 @@
+import Foundation
+import Sift
+import Testing
+
+private func norm(_ v: [Float]) -> Double {
+    v.reduce(0) { $0 + Double($1) * Double($1) }.squareRoot()
+}
+
+/// FNV-1a over the (index, bit pattern) pairs of a vector's non-zero components: pins a
+/// whole vector bit for bit.
+private func digest(_ v: [Float]) -> UInt64 {
+    var h: UInt64 = 0xcbf2_9ce4_8422_2325
+    func mix(_ x: UInt32) {
+        for shift in stride(from: 0, to: 32, by: 8) {
+            h ^= UInt64((x >> UInt32(shift)) & 0xFF)
+            h &*= 0x100_0000_01b3
+        }
+    }
+    for (i, x) in v.enumerated() where x != 0 {
+        mix(UInt32(i))
+        mix(x.bitPattern)
+    }
+    return h
+}
+
+struct GoldenVector: Sendable, CustomTestStringConvertible {
+    var label: String
+    var text: String
+    var nonZero: Int
+    /// (index, Float bit pattern) pairs.
+    var entries: [(Int, UInt32)]
+    var digest: UInt64
+    var testDescription: String { label }
+}
+
+@Suite("Embedder")
+struct EmbedderTests {
+    static let texts = [
+        "监督微调是大模型训练的关键步骤。",
+        "Supervised fine-tuning teaches a model to follow instructions.",
+        "SFT 即监督微调（Supervised Fine-Tuning）",
+        "LoRA adds low-rank adapters; QLoRA quantises the base model to 4 bits.",
+        "检索增强生成（RAG）",
+        "xy",
+        "日本語のテキストと한국어 텍스트",
+        "Ünïcödé wörds and naïve café",
+    ]
+
+    @Test("The default embedder has the default model and its dimension")
+    func defaults() throws {
+        let e = try Embedder()
+        #expect(e.model == .default)
+        #expect(EmbeddingModel.default == .hashedNgramV1)
+        #expect(e.dimension == 512)
+        #expect(e.model.identifier == "hashed-ngram-v1")
+        #expect(e.embed("anything").count == 512)
+    }
+
+    @Test("Same text, same vector, across Embedder instances", arguments: texts)
+    func deterministic(text: String) throws {
+        let a = try Embedder().embed(text)
+        let b = try Embedder(model: .hashedNgramV1).embed(text)
+        #expect(a.map(\.bitPattern) == b.map(\.bitPattern))
+        #expect(a.map(\.bitPattern) == (try Embedder()).embed(text).map(\.bitPattern))
+    }
+
+    @Test("Batch embedding equals one-by-one embedding", arguments: [1, 2, 0])
+    func batchEmbedding(threads: Int) throws {
+        let e = try Embedder()
+        let texts = Self.texts + ["", "the", "。"]
+        let batch = e.embed(batch: texts, threads: threads)
+        #expect(batch.count == texts.count)
+        for (text, v) in zip(texts, batch) {
+            #expect(v.map(\.bitPattern) == e.embed(text).map(\.bitPattern), "'\(text)'")
+        }
+        #expect(e.embed(batch: [], threads: threads).isEmpty)
+    }
+
+    @Test("Vectors have unit L2 norm", arguments: texts)
+    func unitNorm(text: String) throws {
+        let v = try Embedder().embed(text)
+        #expect(abs(norm(v) - 1) < 1e-5, "norm is \(norm(v))")
+        #expect(v.allSatisfy { $0.isFinite })
+    }
+
+    @Test("Every passage of the bundled corpus has a unit vector")
+    func unitNormOnCorpus() throws {
+        let e = try Embedder()
+        let documents = try Shared.corpusLoad.get().documents
+        for doc in documents {
+            for p in doc.passages {
+                let v = e.embed(p.text)
+                #expect(abs(norm(v) - 1) < 1e-5, "\(doc.document.id) passage \(p.ordinal): norm \(norm(v))")
+            }
+        }
+    }
+
+    @Test("Text without features gives the all-zero vector",
+          arguments: ["", "   ", "\n\t", "。，！？；：", "...!!!???", "—–-", "the of and to", "a b c", "🙂🙂"])
+    func zeroVector(text: String) throws {
+        let v = try Embedder().embed(text)
+        #expect(v.count == 512)
+        #expect(v.allSatisfy { $0 == 0 }, "'\(text)' should have no feature")
+    }
+
+    static let golden: [GoldenVector] = [
+        GoldenVector(label: "zh", text: "监督微调是大模型训练的关键步骤。", nonZero: 15,
+                     entries: [(2, 0xbe84_32a5), (64, 0x3e84_32a5), (72, 0x3e84_32a5), (108, 0xbe84_32a5), (151, 0x3e84_32a5), (228, 0x3e84_32a5)],
+                     digest: 0xdd74_2596_431c_95b1),
+        GoldenVector(label: "en", text: "Supervised fine-tuning teaches a model to follow instructions.", nonZero: 121,
+                     entries: [(1, 0xbd5c_33cc), (9, 0x3e89_a05f), (20, 0x3d5c_33cc), (28, 0xbd5c_33cc), (31, 0xbddc_33cc), (33, 0x3e89_a05f)],
+                     digest: 0x494a_998d_2fd7_b3d1),
+        GoldenVector(label: "mixed", text: "SFT 即监督微调（Supervised Fine-Tuning）", nonZero: 61,
+                     entries: [(1, 0xbd74_c867), (9, 0x3e98_fd40), (31, 0xbd74_c867), (33, 0x3e98_fd40), (46, 0xbd74_c867), (54, 0xbd74_c867)],
+                     digest: 0x8e7c_8086_1894_3940),
+    ]
+
+    /// Values recorded from hashed-ngram-v1; they must be the same on every machine.
+    @Test("Golden vector values of hashed-ngram-v1", arguments: golden)
+    func goldenValues(g: GoldenVector) throws {
+        let v = try Embedder().embed(g.text)
+        #expect(v.filter { $0 != 0 }.count == g.nonZero)
+        for (index, bits) in g.entries {
+            #expect(v[index].bitPattern == bits,
+                    "component \(index): got \(v[index]) (0x\(String(v[index].bitPattern, radix: 16))), want \(Float(bitPattern: bits))")
+        }
+        #expect(digest(v) == g.digest, "digest of the whole vector: got 0x\(String(digest(v), radix: 16))")
+    }
+
+    @Test("NFKC, full-/half-width and case folding give the same vector", arguments: [
+        ["ＳＦＴ", "sft", "SFT", "Sft", "ｓｆｔ"],
+        ["ＬｏＲＡ ｆｉｎｅ－ｔｕｎｉｎｇ", "LoRA fine-tuning", "lora FINE-TUNING"],
+        ["Ａ１ｂ２", "a1b2", "A1B2"],
+        ["ｶﾀｶﾅ", "カタカナ"],
+        ["ﬁne tuning", "fine tuning"],
+        ["①② steps", "12 steps"],
+        ["监督微调（ＳＦＴ）", "监督微调(SFT)"],
+        ["CAFÉ", "café", "cafe\u{301}"],
+    ])
+    func folding(variants: [String]) throws {
+        let e = try Embedder()
+        let first = e.embed(variants[0])
+        #expect(first.contains { $0 != 0 })
+        for other in variants.dropFirst() {
+            #expect(e.embed(other).map(\.bitPattern) == first.map(\.bitPattern), "'\(variants[0])' and '\(other)' differ")
+        }
+    }
+
+    @Test("Different texts give different vectors")
+    func distinct() throws {
+        let e = try Embedder()
+        let vectors = Self.texts.map { e.embed($0).map(\.bitPattern) }
+        #expect(Set(vectors).count == vectors.count)
+    }
+
+    @Test("Related texts are more similar than unrelated ones")
+    func similarity() throws {
+        let e = try Embedder()
+        func cos(_ a: String, _ b: String) -> Float { zip(e.embed(a), e.embed(b)).reduce(0) { $0 + $1.0 * $1.1 } }
+        #expect(cos("supervised fine-tuning of language models", "fine-tuning a language model with supervision")
+                > cos("supervised fine-tuning of language models", "braised pork belly recipe"))
+        #expect(cos("监督微调大模型", "大模型的监督微调方法") > cos("监督微调大模型", "红烧肉的做法"))
+    }
+
+    @Test("Another seed gives other vectors; an invalid model is rejected")
+    func modelSettings() throws {
+        var other = EmbeddingModel.hashedNgramV1
+        other.seed = 12345
+        let text = "Supervised fine-tuning"
+        #expect(try Embedder(model: other).embed(text) != Embedder().embed(text))
+
+        var bad = EmbeddingModel.hashedNgramV1
+        bad.dimension = 4
+        guard case .invalidModel = siftError({ _ = try Embedder(model: bad) }) else {
+            Issue.record("dimension 4 should be rejected with invalidModel"); return
+        }
+        var bad2 = EmbeddingModel.hashedNgramV1
+        bad2.dfBuckets = 1000
+        guard case .invalidModel = siftError({ try bad2.validate() }) else {
+            Issue.record("dfBuckets 1000 should be rejected with invalidModel"); return
+        }
+        var bad3 = EmbeddingModel.hashedNgramV1
+        bad3.bm25Weight = 1.5
+        guard case .invalidModel = siftError({ try bad3.validate() }) else {
+            Issue.record("bm25Weight 1.5 should be rejected with invalidModel"); return
+        }
+    }
+
+    @Test("The model fingerprint is stable and covers every setting")
+    func fingerprint() throws {
+        let base = EmbeddingModel.hashedNgramV1
+        #expect(base.fingerprint == EmbeddingModel.hashedNgramV1.fingerprint)
+        var changes: [EmbeddingModel] = []
+        var m = base; m.seed += 1; changes.append(m)
+        m = base; m.version = 2; changes.append(m)
+        m = base; m.dimension = 256; changes.append(m)
+        m = base; m.tfK1 = 1.2; changes.append(m)
+        m = base; m.denseWeights.charNgram = 0.3; changes.append(m)
+        m = base; m.stemming = false; changes.append(m)
+        m = base; m.candidates = 100; changes.append(m)
+        for changed in changes {
+            #expect(changed.fingerprint != base.fingerprint)
+        }
+        // Codable round trip keeps the model (and so its fingerprint).
+        let data = try JSONEncoder().encode(base)
+        let decoded = try JSONDecoder().decode(EmbeddingModel.self, from: data)
+        #expect(decoded == base)
+        #expect(decoded.fingerprint == base.fingerprint)
+    }
+
+    @Test("The compiled-in hashed-ngram-v1 equals Models/hashed-ngram-v1.json")
+    func modelFile() throws {
+        let url = TestPaths.packageRoot.appendingPathComponent("Models/hashed-ngram-v1.json")
+        try #require(FileManager.default.fileExists(atPath: url.path), "Models/hashed-ngram-v1.json is missing")
+        let loaded = try EmbeddingModel.load(contentsOf: url)
+        #expect(loaded == EmbeddingModel.hashedNgramV1)
+        #expect(loaded.fingerprint == EmbeddingModel.hashedNgramV1.fingerprint)
+        #expect(loaded.identifier == "hashed-ngram-v1")
+    }
+
+    @Test("Loading a model file: missing, not JSON, invalid values")
+    func modelFileErrors() throws {
+        try withTemporaryDirectory { dir in
+            let missing = dir.appendingPathComponent("none.json")
+            guard case .fileUnreadable = siftError({ _ = try EmbeddingModel.load(contentsOf: missing) }) else {
+                Issue.record("a missing model file should throw fileUnreadable"); return
+            }
+            let garbage = dir.appendingPathComponent("garbage.json")
+            try write("not json", to: garbage)
+            guard case .invalidModel = siftError({ _ = try EmbeddingModel.load(contentsOf: garbage) }) else {
+                Issue.record("a non-JSON model file should throw invalidModel"); return
+            }
+            var bad = EmbeddingModel.hashedNgramV1
+            bad.charNgramMin = 0
+            let badURL = dir.appendingPathComponent("bad.json")
+            try JSONEncoder().encode(bad).write(to: badURL)
+            guard case .invalidModel = siftError({ _ = try EmbeddingModel.load(contentsOf: badURL) }) else {
+                Issue.record("an invalid model file should throw invalidModel"); return
+            }
+        }
+    }
+}
