@@ -44,8 +44,13 @@ struct CorpusCache {
         return parent.appendingPathComponent(".sift-cache").appendingPathComponent("\(corpus.standardizedFileURL.lastPathComponent).siftindex")
     }
 
-    func fingerprint(files: [(url: URL, relative: String)], model: EmbeddingModel) -> String {
-        var parts = ["model=\(model.identifier):\(model.fingerprint)"]
+    /// Changes to the model, the chunker or the file format force a full rebuild.
+    static func pipeline(_ model: EmbeddingModel, _ chunker: Chunker) -> String {
+        "model=\(model.identifier):\(model.fingerprint);chunker=\(chunker.maxCharacters)/\(chunker.overlapCharacters);format=1"
+    }
+
+    func fingerprint(files: [(url: URL, relative: String)], pipeline: String) -> String {
+        var parts = [pipeline]
         for (url, rel) in files {
             let attrs = try? FileManager.default.attributesOfItem(atPath: url.path)
             let size = (attrs?[.size] as? NSNumber)?.intValue ?? -1
@@ -55,20 +60,68 @@ struct CorpusCache {
         return parts.joined(separator: "\n")
     }
 
-    func index(quiet: Bool, forceRebuild: Bool = false, output: URL? = nil) throws -> SiftIndex {
+    /// What `index` did.
+    struct Update { var added = 0, changed = 0, removed = 0, unchanged = 0, rebuilt = false }
+
+    /// The index of the corpus: the cached one when nothing changed; otherwise the cached
+    /// one updated in place (new, changed and deleted articles, detected by content hash),
+    /// or a full build when there is no usable cache or `rebuild` is set.
+    func index(quiet: Bool, rebuild: Bool = false, compact: Bool = false, output: URL? = nil) throws -> SiftIndex {
         var loader = CorpusLoader()
         loader.onWarning = { warn($0.description) }
         let (files, _) = try loader.articleFiles(in: corpus)
         let model = EmbeddingModel.default
-        let print = fingerprint(files: files, model: model)
+        let pipeline = CorpusCache.pipeline(model, loader.chunker)
+        let print = fingerprint(files: files, pipeline: pipeline)
         let target = output ?? cacheURL
-        if !forceRebuild, let cached = try? SiftIndex.open(target), cached.corpusFingerprint == print {
-            return cached
+        var existing: SiftIndex? = nil
+        if !rebuild, FileManager.default.fileExists(atPath: target.path) {
+            do {
+                let opened = try SiftIndex.open(target)
+                if opened.corpusFingerprint.split(separator: "\n").first.map(String.init) == pipeline { existing = opened }
+            } catch {
+                warn("\(error); rebuilding it")
+            }
         }
-        if !quiet { progressLine("Indexing \(files.count) articles in \(corpus.path) …") }
+        if var index = existing, index.corpusFingerprint == print, !compact { _ = index; return existing! }
         let start = Date()
-        let loaded = try loader.load(folder: corpus)
-        var index = try SiftIndex(model: model, documents: loaded.documents)
+        var update = Update()
+        var index: SiftIndex
+        if var current = existing {
+            if !quiet { progressLine("Updating the index of \(corpus.path) …") }
+            var seen = Set<String>()
+            var changed: [ChunkedDocument] = []
+            for (url, rel) in files {
+                seen.insert(rel)
+                let doc: ChunkedDocument
+                do { doc = try loader.loadArticle(url: url, relativePath: rel) } catch {
+                    warn("skipped '\(rel)': \(error)")
+                    if current.remove(documentID: rel) { update.removed += 1 }
+                    continue
+                }
+                if let old = current.document(id: rel) {
+                    if old.contentHash == doc.document.contentHash { update.unchanged += 1; continue }
+                    update.changed += 1
+                } else {
+                    update.added += 1
+                }
+                if doc.passages.isEmpty { current.remove(documentID: rel) } else { changed.append(doc) }
+            }
+            for doc in current.documents where !seen.contains(doc.id) {
+                current.remove(documentID: doc.id)
+                update.removed += 1
+            }
+            current.add(contentsOf: changed)
+            if current.documents.isEmpty { throw SiftError.emptyCorpus(path: corpus.path, skipped: files.count) }
+            index = current
+        } else {
+            if !quiet { progressLine("Indexing \(files.count) articles in \(corpus.path) …") }
+            let loaded = try loader.load(folder: corpus)
+            index = try SiftIndex(model: model, documents: loaded.documents)
+            update.rebuilt = true
+            update.added = loaded.documents.count
+        }
+        if compact { index = index.compacted() }
         index.corpusFingerprint = print
         do {
             try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -78,8 +131,9 @@ struct CorpusCache {
             warn("could not cache the index at \(target.path): \(error); continuing without a cache")
         }
         if !quiet {
-            progressLine(String(format: "Indexed %d articles, %d passages in %.2f s → %@", index.documents.count, index.passageCount,
-                                Date().timeIntervalSince(start), target.path))
+            let what = update.rebuilt ? "built" : "updated (\(update.added) added, \(update.changed) changed, \(update.removed) removed, \(update.unchanged) unchanged)"
+            progressLine(String(format: "Index %@: %d articles, %d passages, %d tombstones, %.2f s → %@", what, index.documents.count,
+                                index.passageCount, index.tombstoneCount, Date().timeIntervalSince(start), target.path))
         }
         return index
     }

@@ -14,6 +14,8 @@ import Synchronization
 /// while others add or remove documents; each call works on one consistent snapshot.
 public final class AnswerEngine: Sendable {
     private let state: Mutex<SiftIndex>
+    /// Serialises writers, so that two concurrent updates never lose each other's changes.
+    private let writer = Mutex(())
     /// The question bank used for "Others are asking", if any.
     public let questions: QuestionBank?
     /// How answers are composed.
@@ -39,6 +41,11 @@ public final class AnswerEngine: Sendable {
     /// The current snapshot of the index.
     public var index: SiftIndex { state.withLock { $0 } }
 
+    /// Writes the current snapshot to `url` atomically.
+    public func save(to url: URL) throws(SiftError) {
+        try index.write(to: url)
+    }
+
     /// Answers a question from the corpus.
     public func ask(_ question: String) -> Answer {
         composer.answer(question, index: index, questions: questions)
@@ -56,18 +63,23 @@ public final class AnswerEngine: Sendable {
 
     /// Adds or replaces documents; searches that are running keep their snapshot.
     public func add(_ documents: [ChunkedDocument]) {
-        // Build outside the lock on a copy, then swap in: readers never wait for embedding.
-        var copy = index
-        copy.add(contentsOf: documents)
-        state.withLock { $0 = copy }
+        // Build outside the read lock on a copy, then swap it in: readers never wait for
+        // embedding, and each reader keeps the snapshot it started with.
+        writer.withLock { _ in
+            var copy = index
+            copy.add(contentsOf: documents)
+            state.withLock { $0 = copy }
+        }
     }
 
     /// Removes a document; returns whether it was present.
     @discardableResult
     public func remove(documentID: String) -> Bool {
-        var copy = index
-        let removed = copy.remove(documentID: documentID)
-        state.withLock { $0 = copy }
-        return removed
+        writer.withLock { _ in
+            var copy = index
+            let removed = copy.remove(documentID: documentID)
+            state.withLock { $0 = copy }
+            return removed
+        }
     }
 }
