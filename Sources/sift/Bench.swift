@@ -16,6 +16,9 @@ struct BenchReport: Encodable {
     var ratio_to_floor: Double
     var embed_mb_per_s: Double
     var rss_mb: Double
+    var open_passages: Int?
+    var open_ms: Double?
+    var open_rss_delta_mb: Double?
 }
 
 /// Deterministic xorshift64* generator for synthetic benchmark data.
@@ -47,6 +50,9 @@ struct Bench: ParsableCommand {
     @Option(help: ArgumentHelp("Text file for the embedding throughput (default: the bundled corpus).", valueName: "FILE"))
     var text: String?
     @Option(help: "Seed of the synthetic data.") var seed: UInt64 = 42
+    @Option(name: .customLong("open-passages"),
+            help: "Also save a synthetic index of this many passages (default model) and time opening it (memory-mapped, lazy).")
+    var openPassages: Int = 0
     @Option(help: "Output format: text or json.") var format: SearchFormat = .text
 
     func validate() throws {
@@ -104,17 +110,25 @@ struct Bench: ParsableCommand {
             let batchQueries = (0..<batch).map { _ in randomQuery() }
             _ = index.search(batch: batchQueries, k: 10)
             let batchTime = median((0..<3).map { _ in time { _ = index.search(batch: batchQueries, k: 10) } })
+            // Resident memory of the search part (matrix + search buffers), before embedding.
+            let searchRSS = residentBytes()
             // Embedding throughput.
             let sample = try embeddingText()
             let embedder = try Embedder()
             let mb = Double(sample.reduce(0) { $0 + $1.utf8.count }) / 1e6
             let embedSeconds = median((0..<3).map { _ in time { _ = embedder.embed(batch: sample, threads: threadCount) } }) / 1000
-            let report = BenchReport(
+            var report = BenchReport(
                 rows: rows, dim: dim, blas: blas, threads: threadCount, floor_ms: round3(floor),
                 single_ms_p50: round3(percentile(single, 0.5)), single_ms_p99: round3(percentile(single, 0.99)),
                 batch: batch, batch_ms_per_query: round3(batchTime / Double(batch)),
                 ratio_to_floor: round3(percentile(single, 0.5) / floor), embed_mb_per_s: round3(mb / embedSeconds),
-                rss_mb: round3(Double(residentBytes()) / 1_048_576))
+                rss_mb: round3(Double(searchRSS) / 1_048_576))
+            if openPassages > 0 {
+                let (ms, delta) = try measureOpen(passages: openPassages, threads: threadCount)
+                report.open_passages = openPassages
+                report.open_ms = round3(ms)
+                report.open_rss_delta_mb = round3(delta)
+            }
             switch format {
             case .json: printJSON(report)
             case .text:
@@ -124,9 +138,50 @@ struct Bench: ParsableCommand {
                 print(String(format: "single query    p50 %.3f ms  p99 %.3f ms  (%.2f× the floor)", report.single_ms_p50, report.single_ms_p99, report.ratio_to_floor))
                 print(String(format: "batch of %d     %.3f ms per query", batch, report.batch_ms_per_query))
                 print(String(format: "embedding       %.2f MB/s of mixed zh/en text", report.embed_mb_per_s))
-                print(String(format: "resident memory %.0f MiB", report.rss_mb))
+                print(String(format: "resident memory %.0f MiB after building and searching the matrix", report.rss_mb))
+                if let ms = report.open_ms, let d = report.open_rss_delta_mb {
+                    print(String(format: "open index      %.2f ms for %d passages (memory-mapped, lazy); resident memory +%.1f MiB", ms, openPassages, d))
+                }
             }
         }
+    }
+
+    /// Builds and saves a synthetic index of `passages` passages, then times opening it.
+    func measureOpen(passages: Int, threads: Int) throws -> (ms: Double, rssDeltaMB: Double) {
+        if format == .text { progressLine("Building a \(passages)-passage index to time opening it …") }
+        let words = ["检索", "向量", "模型", "微调", "数据", "矩阵", "search", "vector", "model", "index", "passage", "query",
+                     "答案", "引用", "语料", "BLAS", "embedding", "token", "评测", "质量"]
+        var rng = BenchRandom(state: seed ^ 0xABCD)
+        var index = try SiftIndex(model: .default)
+        var batch: [ChunkedDocument] = []
+        let perDocument = 100
+        for d in 0..<((passages + perDocument - 1) / perDocument) {
+            let id = "doc\(d)"
+            let n = min(perDocument, passages - d * perDocument)
+            let ps = (0..<n).map { i -> Passage in
+                let text = (0..<16).map { _ in words[Int(rng.next() % UInt64(words.count))] }.joined(separator: " ")
+                return Passage(documentID: id, ordinal: i, text: text, start: 0, end: text.unicodeScalars.count)
+            }
+            batch.append(ChunkedDocument(document: Document(id: id, title: id, source: id, language: "zh", contentHash: UInt64(d)), passages: ps))
+            if batch.count == 200 { index.add(contentsOf: batch, threads: threads); batch = [] }
+        }
+        index.add(contentsOf: batch, threads: threads)
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("sift-bench-\(getpid()).siftindex")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try index.write(to: url)
+        index = try SiftIndex(model: .default)  // release the in-memory copy
+        var times: [Double] = []
+        var delta = 0.0
+        for _ in 0..<5 {
+            let before = residentBytes()
+            var opened: SiftIndex? = nil
+            times.append(time { opened = try? SiftIndex.open(url, verification: .lazy) })
+            guard let o = opened, o.passageCount == passages else {
+                throw SiftError.corruptIndex(path: url.path, reason: "the saved synthetic index did not open")
+            }
+            delta = Double(residentBytes() - before) / 1_048_576
+        }
+        return (median(times), delta)
     }
 
     func embeddingText() throws -> [String] {

@@ -10,9 +10,21 @@ enum FeatureKind: UInt8, Sendable, CaseIterable {
     case charNgram = 4
 }
 
+/// Where the analyzer puts features.
+protocol FeatureSink {
+    mutating func add(_ hash: UInt64, _ kind: FeatureKind)
+    var lexicalLength: Int { get set }
+    var tokenLength: Int { get set }
+}
+
 /// Features of one text: parallel arrays of hashes and kinds, plus the text's length in
 /// lexical tokens (CJK characters + CJK pairs + words, the BM25 document length).
-struct FeatureList: Sendable {
+struct FeatureList: Sendable, FeatureSink {
+    @inline(__always) mutating func add(_ hash: UInt64, _ kind: FeatureKind) {
+        hashes.append(hash)
+        kinds.append(kind)
+    }
+
     var hashes: [UInt64] = []
     var kinds: [FeatureKind] = []
     var lexicalLength = 0
@@ -64,6 +76,7 @@ struct Analyzer: Sendable {
         var scalars: [UInt32] = []
         var word: [UInt8] = []
         var padded: [UInt32] = []
+        var counter: FeatureCounter? = FeatureCounter()
         init() {
             scalars.reserveCapacity(4096)
             word.reserveCapacity(64)
@@ -72,7 +85,7 @@ struct Analyzer: Sendable {
     }
 
     /// Appends the features of `text` whose kind is in `kinds` to `output`.
-    func analyze(_ text: Substring, kinds: Set<FeatureKind>, into output: inout FeatureList, scratch: inout Scratch) {
+    func analyze<Sink: FeatureSink>(_ text: Substring, kinds: Set<FeatureKind>, into output: inout Sink, scratch: inout Scratch) {
         scratch.scalars.removeAll(keepingCapacity: true)
         TextNormalizer.normalize(text, into: &scratch.scalars)
         let wantUni = kinds.contains(.cjkUnigram), wantBi = kinds.contains(.cjkBigram)
@@ -89,12 +102,12 @@ struct Analyzer: Sendable {
                     if wantUni {
                         var h = FeatureHash(seed: seed, namespace: 1)
                         h.combine(s[k])
-                        output.hashes.append(h.value); output.kinds.append(.cjkUnigram)
+                        output.add(h.value, .cjkUnigram)
                     }
                     if wantBi && k + 1 < j {
                         var h = FeatureHash(seed: seed, namespace: 2)
                         h.combine(s[k]); h.combine(s[k + 1])
-                        output.hashes.append(h.value); output.kinds.append(.cjkBigram)
+                        output.add(h.value, .cjkBigram)
                     }
                 }
                 output.lexicalLength += 2 * (j - i) - 1
@@ -112,8 +125,8 @@ struct Analyzer: Sendable {
         }
     }
 
-    private func addWord(_ w: ArraySlice<UInt32>, ascii: Bool, wantWord: Bool, wantGram: Bool,
-                         into output: inout FeatureList, scratch: inout Scratch) {
+    private func addWord<Sink: FeatureSink>(_ w: ArraySlice<UInt32>, ascii: Bool, wantWord: Bool, wantGram: Bool,
+                                            into output: inout Sink, scratch: inout Scratch) {
         if dropStopWords && ascii && w.count <= 10 {
             var h = FeatureHash(seed: seed, namespace: 0)
             for v in w { h.combine(v) }
@@ -130,7 +143,7 @@ struct Analyzer: Sendable {
             } else {
                 for v in w { h.combine(v) }
             }
-            output.hashes.append(h.value); output.kinds.append(.word)
+            output.add(h.value, .word)
         }
         if wantGram {
             scratch.padded.removeAll(keepingCapacity: true)
@@ -142,7 +155,7 @@ struct Analyzer: Sendable {
                 for start in 0...(p.count - len) {
                     var h = FeatureHash(seed: seed, namespace: 4)
                     for k in start..<(start + len) { h.combine(p[k]) }
-                    output.hashes.append(h.value); output.kinds.append(.charNgram)
+                    output.add(h.value, .charNgram)
                 }
             }
         }

@@ -61,34 +61,34 @@ public struct Embedder: Sendable {
     }
 
     func encodePassage(_ text: Substring, scratch: inout Analyzer.Scratch) -> EncodedPassage {
-        var features = FeatureList()
-        analyzer.analyze(text, kinds: allKinds, into: &features, scratch: &scratch)
-        var counts: [UInt64: (kind: FeatureKind, tf: Int32)] = [:]
-        counts.reserveCapacity(features.hashes.count)
-        for (h, kind) in zip(features.hashes, features.kinds) {
-            counts[h, default: (kind, 0)].tf += 1
-        }
-        let length = Int32(clamping: features.tokenLength)
+        var counter = scratch.counter ?? FeatureCounter()
+        scratch.counter = nil  // keep the counter's storage uniquely referenced
+        defer { scratch.counter = counter }
+        counter.removeAll()
+        analyzer.analyze(text, kinds: allKinds, into: &counter, scratch: &scratch)
+        let length = Int32(clamping: counter.tokenLength)
         var vector = [Float](repeating: 0, count: model.dimension)
         var rescoreSquares: Double = 0
         var distinct: [UInt64] = []
-        distinct.reserveCapacity(counts.count)
-        // Sum in a fixed order (sorted by hash) so that the vector does not depend on
-        // dictionary iteration order, which is randomised per process.
-        for h in counts.keys.sorted() {
-            let (kind, tf) = counts[h]!
-            distinct.append(h)
-            let sat = saturate(Float(tf), length: length)
-            let dw = model.denseWeights.weight(kind)
-            if dw > 0 {
-                let (bucket, sign) = h.bucketAndSign(dimension: model.dimension)
-                vector[bucket] += sign * dw * sat
+        distinct.reserveCapacity(counter.distinctCount)
+        // Features are summed in the order they first occur in the text: deterministic.
+        vector.withUnsafeMutableBufferPointer { v in
+            for slot in counter.order {
+                let i = Int(slot)
+                let h = counter.keys[i], kind = counter.kinds[i]
+                distinct.append(h)
+                let sat = saturate(Float(counter.counts[i]), length: length)
+                let dw = model.denseWeights.weight(kind)
+                if dw > 0 {
+                    let (bucket, sign) = h.bucketAndSign(dimension: model.dimension)
+                    v[bucket] += sign * dw * sat
+                }
+                let rw = model.rescoreWeights.weight(kind)
+                if rw > 0 { rescoreSquares += Double(rw * sat) * Double(rw * sat) }
             }
-            let rw = model.rescoreWeights.weight(kind)
-            if rw > 0 { rescoreSquares += Double(rw * sat) * Double(rw * sat) }
         }
         VectorMath.normalize(&vector)
-        let profile = PassageProfile(tokenLength: length, lexicalLength: Int32(clamping: features.lexicalLength),
+        let profile = PassageProfile(tokenLength: length, lexicalLength: Int32(clamping: counter.lexicalLength),
                                      rescoreNorm: Float(rescoreSquares.squareRoot()))
         return EncodedPassage(vector: vector, profile: profile, distinct: distinct)
     }

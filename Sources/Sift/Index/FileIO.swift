@@ -48,7 +48,6 @@ enum FileIO {
     final class Mapping: @unchecked Sendable {
         let base: UnsafeMutableRawPointer
         let length: Int
-        private var owned = true
 
         init(path: String) throws(SiftError) {
             let fd = open(path, O_RDONLY | O_CLOEXEC)
@@ -70,9 +69,6 @@ enum FileIO {
 
         var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: length) }
 
-        /// Hands the mapping over to another owner (which must `munmap` it).
-        func release() -> (UnsafeMutableRawPointer, Int) { owned = false; return (base, length) }
-
-        deinit { if owned { munmap(base, length) } }
+        deinit { munmap(base, length) }
     }
 }

@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import CBLAS
 
 /// An exact (brute-force) cosine index over one contiguous row-major Float32 matrix.
@@ -102,11 +103,12 @@ public struct FlatIndex: Sendable {
     public func search(_ query: [Float], k: Int, minScore: Float = -.infinity) -> [ScoredRow] {
         precondition(query.count == dimension, "query has \(query.count) components, index has \(dimension)")
         guard k > 0, count > 0 else { return [] }
-        var scores = [Float](repeating: 0, count: count)
-        scores.withUnsafeMutableBufferPointer { out in
+        // sgemv overwrites every score (beta = 0): no need to zero the buffer first.
+        let scores = [Float](unsafeUninitializedCapacity: count) { out, initialized in
             query.withUnsafeBufferPointer { q in
                 FlatIndex.gemv(matrix: storage.pointer, rows: count, dimension: dimension, query: q.baseAddress!, out: out.baseAddress!)
             }
+            initialized = count
         }
         return scores.withUnsafeBufferPointer { s in
             live.withUnsafeBufferPointer { alive in
@@ -115,44 +117,55 @@ public struct FlatIndex: Sendable {
         }
     }
 
-    /// Searches many queries at once with one matrix–matrix product (`cblas_sgemm`);
-    /// result `i` equals `search(queries[i], k:minScore:)`. Large batches are processed
-    /// in blocks so the score buffer stays bounded.
-    public func search(batch queries: [[Float]], k: Int, minScore: Float = -.infinity) -> [[ScoredRow]] {
+    /// Searches many queries at once with matrix–matrix products (`cblas_sgemm`); result `i`
+    /// equals `search(queries[i], k:minScore:)`.
+    ///
+    /// The matrix is processed in tiles of rows so that the score buffer stays small (a few
+    /// MiB, cache-resident) whatever the number of rows; after each tile's sgemm the top-k
+    /// heaps of the queries are updated on up to `threads` threads (0 = all cores), in
+    /// turn with BLAS, so the two never compete for cores.
+    /// - Complexity: O(count · dimension · queries) for the products, O(count · queries ·
+    ///   log k) for the selection.
+    public func search(batch queries: [[Float]], k: Int, minScore: Float = -.infinity, threads: Int = 0) -> [[ScoredRow]] {
         guard !queries.isEmpty else { return [] }
         guard k > 0, count > 0 else { return Array(repeating: [], count: queries.count) }
-        // Block so that the score buffer (block × count floats) stays under ~256 MiB.
-        let block = max(1, min(queries.count, (64 << 20) / max(count, 1)))
-        var results: [[ScoredRow]] = []
-        results.reserveCapacity(queries.count)
-        var packed = [Float](repeating: 0, count: block * dimension)
-        var scores = [Float](repeating: 0, count: block * count)
-        var start = 0
-        while start < queries.count {
-            let n = min(block, queries.count - start)
-            for i in 0..<n {
-                let q = queries[start + i]
-                precondition(q.count == dimension, "query has \(q.count) components, index has \(dimension)")
-                packed.replaceSubrange(i * dimension..<(i + 1) * dimension, with: q)
-            }
-            packed.withUnsafeBufferPointer { qp in
-                scores.withUnsafeMutableBufferPointer { sp in
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(count), Int32(dimension), 1,
-                                qp.baseAddress!, Int32(dimension), storage.pointer, Int32(dimension), 0,
-                                sp.baseAddress!, Int32(count))
-                }
-            }
-            scores.withUnsafeBufferPointer { sp in
-                live.withUnsafeBufferPointer { alive in
-                    for i in 0..<n {
-                        let row = UnsafeBufferPointer(rebasing: sp[(i * count)..<((i + 1) * count)])
-                        results.append(TopKSelector.select(scores: row, k: k, minScore: minScore) { alive[$0] })
-                    }
-                }
-            }
-            start += n
+        let n = queries.count
+        var packed = [Float](repeating: 0, count: n * dimension)
+        for (i, q) in queries.enumerated() {
+            precondition(q.count == dimension, "query has \(q.count) components, index has \(dimension)")
+            packed.replaceSubrange(i * dimension..<(i + 1) * dimension, with: q)
         }
-        return results
+        let tileRows = max(256, min(count, (4 << 20) / n))  // ≤ 16 MiB of scores
+        let selectors = UnsafeMutableBufferPointer<TopKSelector>.allocate(capacity: n)
+        selectors.initialize(repeating: TopKSelector(k: k))
+        defer { selectors.deinitialize(); selectors.deallocate() }
+        let scores = UnsafeMutableBufferPointer<Float>.allocate(capacity: n * tileRows)
+        defer { scores.deallocate() }
+        let workers = max(1, min(threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount, n))
+        let shared = SendableBatch(selectors: selectors, scores: scores)
+        live.withUnsafeBufferPointer { alive in
+            let aliveShared = SendableLive(alive)
+            packed.withUnsafeBufferPointer { qp in
+                var start = 0
+                while start < count {
+                    let rows = min(tileRows, count - start)
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(rows), Int32(dimension), 1,
+                                qp.baseAddress!, Int32(dimension), storage.pointer + start * dimension, Int32(dimension), 0,
+                                scores.baseAddress!, Int32(rows))
+                    let offset = start
+                    DispatchQueue.concurrentPerform(iterations: workers) { w in
+                        var q = w
+                        while q < n {
+                            let row = UnsafeBufferPointer(rebasing: shared.scores[(q * rows)..<((q + 1) * rows)])
+                            shared.selectors[q].offer(scores: row, rowOffset: offset, minScore: minScore) { aliveShared.buffer[$0] }
+                            q += workers
+                        }
+                    }
+                    start += rows
+                }
+            }
+        }
+        return selectors.map { $0.sorted() }
     }
 
     /// Scores of the given rows only (a gathered dot product per row).
@@ -213,6 +226,16 @@ extension FlatIndex {
         }
         return partial.reduce(0, +)
     }
+}
+
+struct SendableBatch: @unchecked Sendable {
+    let selectors: UnsafeMutableBufferPointer<TopKSelector>
+    let scores: UnsafeMutableBufferPointer<Float>
+}
+
+struct SendableLive: @unchecked Sendable {
+    let buffer: UnsafeBufferPointer<Bool>
+    init(_ buffer: UnsafeBufferPointer<Bool>) { self.buffer = buffer }
 }
 
 struct SendablePointer: @unchecked Sendable {

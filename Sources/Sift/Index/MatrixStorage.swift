@@ -11,8 +11,8 @@ import Darwin
 final class MatrixStorage: @unchecked Sendable {
     enum Backing {
         case heap(capacityRows: Int)
-        /// `base`/`length` is the whole mapping (released on deinit); `pointer` points into it.
-        case mapped(base: UnsafeMutableRawPointer, length: Int)
+        /// A memory mapping owned by `owner` (unmapped when the owner goes); `pointer` points into it.
+        case mapped(owner: AnyObject)
     }
 
     private(set) var pointer: UnsafeMutablePointer<Float>
@@ -26,11 +26,11 @@ final class MatrixStorage: @unchecked Sendable {
         backing = .heap(capacityRows: rows)
     }
 
-    /// Wraps `pointer` inside a mapping of `length` bytes at `base` (takes ownership).
-    init(mappedBase base: UnsafeMutableRawPointer, length: Int, pointer: UnsafeMutablePointer<Float>, dimension: Int) {
+    /// Wraps `pointer`, which points into a mapping kept alive by `owner`.
+    init(mappedBy owner: AnyObject, pointer: UnsafeMutablePointer<Float>, dimension: Int) {
         self.pointer = pointer
         self.dimension = dimension
-        backing = .mapped(base: base, length: length)
+        backing = .mapped(owner: owner)
     }
 
     private static func allocate(count: Int) -> UnsafeMutablePointer<Float> {
@@ -55,8 +55,8 @@ final class MatrixStorage: @unchecked Sendable {
         switch backing {
         case .heap:
             UnsafeMutableRawPointer(pointer).deallocate()
-        case .mapped(let base, let length):
-            munmap(base, length)
+        case .mapped:
+            break  // the owner unmaps
         }
     }
 }

@@ -64,6 +64,20 @@ struct TopKSelector {
         heap.sorted { TopKSelector.worse($1, $0) }
     }
 
+    /// Offers `scores[j]` as row `rowOffset + j` for every j (skipping rows `isLive` rejects
+    /// and scores below `minScore`).
+    mutating func offer(scores: UnsafeBufferPointer<Float>, rowOffset: Int, minScore: Float, isLive: (Int) -> Bool) {
+        guard k > 0 else { return }
+        var floor = max(minScore, self.floor)
+        for j in 0..<scores.count {
+            let s = scores[j]
+            if s >= floor && isLive(rowOffset + j) {
+                offer(row: rowOffset + j, score: s)
+                if heap.count == k { floor = max(minScore, self.floor) }
+            }
+        }
+    }
+
     /// Selects the top `k` of `scores[0..<count]`, skipping rows `skip` rejects and scores
     /// below `minScore`.
     static func select(scores: UnsafeBufferPointer<Float>, k: Int, minScore: Float, isLive: (Int) -> Bool) -> [ScoredRow] {

@@ -5,9 +5,14 @@ public enum IndexVerification: Sendable {
     /// Every section's checksum, the matrix included (reads the whole file).
     case full
     /// Header and every section except the matrix: opening does not touch the matrix's
-    /// pages, so a large index opens in milliseconds. Use ``SiftIndex/verify(fileAt:)``
-    /// to check the matrix later.
+    /// pages. Use ``SiftIndex/verify(fileAt:)`` to check the matrix later.
     case skipMatrix
+    /// Header and the small sections only; the matrix and the passage texts (the bulk of
+    /// the file) are neither read nor verified, so a million-passage index opens in
+    /// milliseconds and its pages are loaded, and shared between processes, as searches
+    /// touch them. Damage in the unverified sections can then go unnoticed: run
+    /// ``SiftIndex/verify(fileAt:)`` (or open with `.full`) to check.
+    case lazy
 }
 
 /// The index file format (version 1), little-endian:
@@ -18,7 +23,7 @@ public enum IndexVerification: Sendable {
 /// | page-aligned | matrix: rows × dimension Float32, row-major (memory-mapped on open) |
 /// | | rows: per passage: document, ordinal, span, lengths, norm, live flag |
 /// | | texts: offsets + UTF-8 passage texts |
-/// | | documents: JSON |
+/// | | documents: per document its live flag, content hash and length-prefixed UTF-8 fields |
 /// | | statistics: counts + hashed document frequencies |
 /// | | model: JSON definition |
 /// | | meta: JSON (corpus fingerprint) |
@@ -36,7 +41,7 @@ enum IndexFileFormat {
     struct SectionEntry { var kind: Section; var offset: Int; var length: Int; var checksum: UInt64 }
 }
 
-struct StoredDocument: Codable {
+struct StoredDocument {
     var document: Document
     var live: Bool
 }
@@ -51,7 +56,8 @@ extension SiftIndex {
 
         var rowsW = BinaryWriter()
         rowsW.bytes.reserveCapacity(rows.count * F.rowRecordSize)
-        for (i, r) in rows.enumerated() {
+        for i in 0..<rows.count {
+            let r = rows[i]
             rowsW.u32(UInt32(bitPattern: r.document)); rowsW.u32(UInt32(bitPattern: r.ordinal))
             rowsW.i64(r.start); rowsW.i64(r.end)
             rowsW.u32(UInt32(bitPattern: r.profile.tokenLength)); rowsW.u32(UInt32(bitPattern: r.profile.lexicalLength))
@@ -62,14 +68,21 @@ extension SiftIndex {
         var textW = BinaryWriter()
         var blob: [UInt8] = []
         textW.u64(0)
-        for t in texts { blob.append(contentsOf: t.utf8); textW.u64(UInt64(blob.count)) }
+        for i in 0..<texts.count { blob.append(contentsOf: texts[i].utf8); textW.u64(UInt64(blob.count)) }
         textW.bytes.append(contentsOf: blob)
         sections.append((.texts, textW.bytes))
 
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        let docs = zip(documentList, documentLive).map { StoredDocument(document: $0, live: $1) }
-        sections.append((.documents, Array((try? encoder.encode(docs)) ?? Data())))
+        var docW = BinaryWriter()
+        for (d, isLive) in zip(documentList, documentLive) {
+            docW.u8(isLive ? 1 : 0); docW.u64(d.contentHash)
+            for field in [d.id, d.title, d.source, d.url ?? "", d.citation ?? "", d.date ?? "", d.language] { docW.string(field) }
+            docW.u8((d.url != nil ? 1 : 0) | (d.citation != nil ? 2 : 0) | (d.date != nil ? 4 : 0))
+            docW.u32(UInt32(d.tags.count))
+            for t in d.tags { docW.string(t) }
+        }
+        sections.append((.documents, docW.bytes))
 
         var statW = BinaryWriter()
         statW.i64(statistics.passageCount); statW.i64(statistics.totalLexicalLength)
@@ -166,7 +179,11 @@ extension SiftIndex {
             let e = entries[kind]!
             return UnsafeRawBufferPointer(rebasing: file[e.offset..<(e.offset + e.length)])
         }
-        for kind in F.Section.allCases where kind != .matrix || verification == .full {
+        for kind in F.Section.allCases {
+            switch (kind, verification) {
+            case (.matrix, .skipMatrix), (.matrix, .lazy), (.texts, .lazy), (.rows, .lazy): continue
+            default: break
+            }
             guard Checksum.compute(bytes(kind)) == entries[kind]!.checksum else {
                 throw corrupt("checksum mismatch in the \(kind.name) section")
             }
@@ -190,46 +207,59 @@ extension SiftIndex {
               matrixEntry.length == rowsTimesDim * 4, matrixEntry.offset % 64 == 0 else {
             throw corrupt("matrix section has the wrong size for \(rowCount) rows × \(dimension)")
         }
-        // Rows.
-        var rr = BinaryReader(bytes(.rows), path: path, section: "rows")
+        // Rows (one tight pass: also the live flags and each document's range of ids).
         guard bytes(.rows).count == rowCount * F.rowRecordSize else { throw corrupt("rows section has the wrong size") }
-        var rows: [Row] = []
-        rows.reserveCapacity(rowCount)
-        var live: [Bool] = []
-        live.reserveCapacity(rowCount)
-        for _ in 0..<rowCount {
-            let doc = Int32(bitPattern: try rr.u32()), ordinal = Int32(bitPattern: try rr.u32())
-            let start = try rr.i64(), end = try rr.i64()
-            let tokenLength = Int32(bitPattern: try rr.u32()), lexicalLength = Int32(bitPattern: try rr.u32())
-            let norm = try rr.f32()
-            let isLive = try rr.u8(); _ = try rr.u8(); _ = try rr.u8(); _ = try rr.u8()
-            guard doc >= 0 && Int(doc) < documentCount, start >= 0, end >= start, isLive <= 1 else {
-                throw corrupt("rows section has an invalid record")
-            }
-            rows.append(Row(document: doc, ordinal: ordinal, start: start, end: end,
-                            profile: PassageProfile(tokenLength: tokenLength, lexicalLength: lexicalLength, rescoreNorm: norm)))
-            live.append(isLive == 1)
-        }
-        // Texts.
-        var tr = BinaryReader(bytes(.texts), path: path, section: "texts")
-        var bounds: [Int] = []
-        bounds.reserveCapacity(rowCount + 1)
-        for _ in 0...rowCount { bounds.append(try tr.i64()) }
-        let blobStart = tr.offset
-        let blobLength = bytes(.texts).count - blobStart
-        var texts: [String] = []
-        texts.reserveCapacity(rowCount)
+        var live = [Bool](repeating: false, count: rowCount)
+        var documentRows = [Range<Int>](repeating: 0..<0, count: documentCount)
+        var lastDocument = -1
+        let rowBase = bytes(.rows).baseAddress ?? UnsafeRawPointer(bitPattern: 8)!
         for i in 0..<rowCount {
-            guard bounds[i] >= 0, bounds[i] <= bounds[i + 1], bounds[i + 1] <= blobLength else { throw corrupt("texts section has invalid offsets") }
-            let slice = UnsafeRawBufferPointer(rebasing: bytes(.texts)[(blobStart + bounds[i])..<(blobStart + bounds[i + 1])])
-            guard let s = String(validating: slice, as: UTF8.self) else { throw corrupt("texts section has invalid UTF-8") }
-            texts.append(s)
+            let p = rowBase + i * F.rowRecordSize
+            let d = Int(Int32(bitPattern: UInt32(littleEndian: p.loadUnaligned(as: UInt32.self))))
+            let isLive = p.load(fromByteOffset: 36, as: UInt8.self)
+            guard d >= 0 && d < documentCount, isLive <= 1 else { throw corrupt("rows section has an invalid record (passage \(i))") }
+            // A document's passages are consecutive.
+            if d != lastDocument || documentRows[d].isEmpty { documentRows[d] = i..<i }
+            documentRows[d] = documentRows[d].lowerBound..<(i + 1)
+            lastDocument = d
+            live[i] = isLive == 1
+        }
+        let rows = RowStore(mapped: RowStore.Mapped(owner: mapping, section: bytes(.rows), count: rowCount, documentCount: documentCount))
+        for d in 0..<documentCount where !documentRows[d].isEmpty && !live[documentRows[d].lowerBound] {
+            documentRows[d] = documentRows[d].lowerBound..<documentRows[d].lowerBound
+        }
+        // Texts: read lazily from the mapping.
+        guard bytes(.texts).count >= (rowCount + 1) * 8 else { throw corrupt("texts section is too short") }
+        let texts = TextStore(mapped: TextStore.Mapped(owner: mapping, section: bytes(.texts), count: rowCount))
+        if verification != .lazy {
+            let textBytes = bytes(.texts)
+            var previous = 0
+            for i in 0...rowCount {
+                let o = Int(Int64(littleEndian: textBytes.loadUnaligned(fromByteOffset: i * 8, as: Int64.self)))
+                guard o >= previous, o <= textBytes.count - (rowCount + 1) * 8 else { throw corrupt("texts section has invalid offsets") }
+                previous = o
+            }
         }
         // Documents.
-        let storedDocs: [StoredDocument]
-        do { storedDocs = try JSONDecoder().decode([StoredDocument].self, from: Data(bytes(.documents))) } catch {
-            throw corrupt("documents section is not valid")
+        var storedDocs: [StoredDocument] = []
+        storedDocs.reserveCapacity(documentCount)
+        var dr = BinaryReader(bytes(.documents), path: path, section: "documents")
+        for _ in 0..<documentCount {
+            let isLive = try dr.u8(), hash = try dr.u64()
+            var f: [String] = []
+            for _ in 0..<7 { f.append(try dr.string(max: 1 << 20)) }
+            let present = try dr.u8()
+            let tagCount = Int(try dr.u32())
+            guard isLive <= 1, tagCount <= 4096 else { throw corrupt("documents section has an invalid record") }
+            var tags: [String] = []
+            for _ in 0..<tagCount { tags.append(try dr.string(max: 1 << 16)) }
+            storedDocs.append(StoredDocument(
+                document: Document(id: f[0], title: f[1], source: f[2], url: present & 1 != 0 ? f[3] : nil,
+                                   citation: present & 2 != 0 ? f[4] : nil, date: present & 4 != 0 ? f[5] : nil,
+                                   language: f[6], tags: tags, contentHash: hash),
+                live: isLive == 1))
         }
+        guard dr.offset == bytes(.documents).count else { throw corrupt("documents section has trailing bytes") }
         guard storedDocs.count == documentCount else { throw corrupt("documents section has \(storedDocs.count) documents, header says \(documentCount)") }
         // Statistics.
         var sr = BinaryReader(bytes(.statistics), path: path, section: "statistics")
@@ -244,13 +274,12 @@ extension SiftIndex {
         // Meta.
         let meta = (try? JSONDecoder().decode([String: String].self, from: Data(bytes(.meta)))) ?? [:]
 
-        let (base, length) = mapping.release()
-        let storage = MatrixStorage(mappedBase: base, length: length,
-                                    pointer: (base + matrixEntry.offset).bindMemory(to: Float.self, capacity: max(rowsTimesDim, 1)),
+        let storage = MatrixStorage(mappedBy: mapping,
+                                    pointer: (mapping.base + matrixEntry.offset).bindMemory(to: Float.self, capacity: max(rowsTimesDim, 1)),
                                     dimension: dimension)
         let flat = FlatIndex(dimension: dimension, count: rowCount, storage: storage, live: live)
         return try SiftIndex(model: model, documents: storedDocs.map(\.document), documentLive: storedDocs.map(\.live),
-                             rows: rows, texts: texts, matrix: flat,
+                             rows: rows, documentRows: documentRows, texts: texts, matrix: flat,
                              statistics: CorpusStatistics(passageCount: passageCount, totalLexicalLength: totalLength, documentFrequency: df),
                              corpusFingerprint: meta["corpusFingerprint"] ?? "")
     }

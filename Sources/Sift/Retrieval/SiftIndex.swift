@@ -27,9 +27,11 @@ public struct SiftIndex: Sendable {
     private(set) var documentList: [Document] = []
     private(set) var documentLive: [Bool] = []
     private(set) var documentSlot: [String: Int] = [:]
-    private(set) var documentRows: [[Int]] = []
-    private(set) var rows: [Row] = []
-    private(set) var texts: [String] = []
+    /// Passage ids of each document: always consecutive (a document's passages are added
+    /// together; replacing it tombstones them all and appends new ones).
+    private(set) var documentRows: [Range<Int>] = []
+    private(set) var rows = RowStore()
+    private(set) var texts = TextStore()
     private(set) var matrix: FlatIndex
     public private(set) var statistics: CorpusStatistics
     /// Free-form description of what was indexed (used by caches to detect changes).
@@ -50,8 +52,8 @@ public struct SiftIndex: Sendable {
         add(contentsOf: documents, threads: threads, progress: progress)
     }
 
-    init(model: EmbeddingModel, documents: [Document], documentLive: [Bool], rows: [Row], texts: [String],
-         matrix: FlatIndex, statistics: CorpusStatistics, corpusFingerprint: String) throws(SiftError) {
+    init(model: EmbeddingModel, documents: [Document], documentLive: [Bool], rows: RowStore, documentRows: [Range<Int>],
+         texts: TextStore, matrix: FlatIndex, statistics: CorpusStatistics, corpusFingerprint: String) throws(SiftError) {
         self.model = model
         embedder = try Embedder(model: model)
         documentList = documents
@@ -61,8 +63,7 @@ public struct SiftIndex: Sendable {
         self.matrix = matrix
         self.statistics = statistics
         self.corpusFingerprint = corpusFingerprint
-        documentRows = Array(repeating: [], count: documents.count)
-        for (i, row) in rows.enumerated() where matrix.isLive(i) { documentRows[Int(row.document)].append(i) }
+        self.documentRows = documentRows
         for (i, doc) in documents.enumerated() where documentLive[i] { documentSlot[doc.id] = i }
     }
 
@@ -127,7 +128,7 @@ public struct SiftIndex: Sendable {
             statistics.remove(distinct: encoded.distinct, lexicalLength: Int(rows[row].profile.lexicalLength))
             matrix.remove(row: row)
         }
-        documentRows[slot] = []
+        documentRows[slot] = documentRows[slot].lowerBound..<documentRows[slot].lowerBound
         documentLive[slot] = false
         documentSlot[id] = nil
         return true
@@ -139,16 +140,16 @@ public struct SiftIndex: Sendable {
         documentList.append(doc.document)
         documentLive.append(true)
         documentSlot[doc.document.id] = slot
-        var ids: [Int] = []
+        let first = rows.count
         for (passage, enc) in zip(doc.passages, encoded) {
             let id = matrix.add(enc.vector)
             rows.append(Row(document: Int32(slot), ordinal: Int32(passage.ordinal), start: passage.start, end: passage.end,
                             profile: enc.profile))
             texts.append(passage.text)
             statistics.add(distinct: enc.distinct, lexicalLength: Int(enc.profile.lexicalLength))
-            ids.append(id)
+            precondition(id == rows.count - 1)
         }
-        documentRows.append(ids)
+        documentRows.append(first..<rows.count)
     }
 
     /// A copy without tombstones (passage ids are renumbered densely).
