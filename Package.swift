@@ -18,7 +18,7 @@ let package = Package(
         .systemLibrary(
             name: "CBLAS",
             path: "Sources/CBLAS",
-            providers: [.apt(["libblas-dev", "liblapacke-dev", "libopenblas0-pthread"])]
+            providers: [.apt(["libblas-dev", "libopenblas0-pthread"])]
         ),
         // MARK: - Public API
         .target(

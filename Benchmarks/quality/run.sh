@@ -117,7 +117,7 @@ def evaluate(label, passages, queries):
     log(f"{label}: sift eval ({row['queries']} queries, {row['passages']} passages)")
     row["sift"] = run_json([sift, "eval", "--passages", passages, "--queries", queries, "--format", "json"])
     log(f"{label}: bm25")
-    row["bm25"] = run_json([peer_python, peer, "--passages", passages, "--queries", queries])
+    row["bm25"] = run_json([peer_python, peer, "--passages", passages, "--queries", queries, "--min-word-len", "1"])
     return row
 
 def sh(cmd):

@@ -42,9 +42,16 @@ public struct Embedder: Sendable {
     /// Width of the dense vectors.
     public var dimension: Int { model.dimension }
 
+    /// Saturated TF of a dense (stage-1) vector component.
     @inline(__always) func saturate(_ tf: Float, length: Int32) -> Float {
         let k1 = model.tfK1
         return tf * (k1 + 1) / (tf + k1 * (1 - model.tfB + model.tfB * Float(length) / model.tfPivot))
+    }
+
+    /// Saturated TF of a re-scoring (stage-2) vector component.
+    @inline(__always) func saturateRescore(_ tf: Float, length: Int32) -> Float {
+        let k1 = model.tfK1
+        return tf * (k1 + 1) / (tf + k1 * (1 - model.tfB + model.tfB * Float(length) / model.rescoreTFPivot))
     }
 
     /// The L2-normalised dense vector of `text` (all zeros when it has no feature).
@@ -77,14 +84,17 @@ public struct Embedder: Sendable {
                 let i = Int(slot)
                 let h = counter.keys[i], kind = counter.kinds[i]
                 distinct.append(h)
-                let sat = saturate(Float(counter.counts[i]), length: length)
+                let tf = Float(counter.counts[i])
                 let dw = model.denseWeights.weight(kind)
                 if dw > 0 {
                     let (bucket, sign) = h.bucketAndSign(dimension: model.dimension)
-                    v[bucket] += sign * dw * sat
+                    v[bucket] += sign * dw * saturate(tf, length: length)
                 }
                 let rw = model.rescoreWeights.weight(kind)
-                if rw > 0 { rescoreSquares += Double(rw * sat) * Double(rw * sat) }
+                if rw > 0 {
+                    let x = Double(rw * saturateRescore(tf, length: length))
+                    rescoreSquares += x * x
+                }
             }
         }
         VectorMath.normalize(&vector)
@@ -104,13 +114,14 @@ public struct Embedder: Sendable {
         var queryNormSquared: Float = 0
         var bm25Max: Float = 0
         let k1 = model.bm25K1
+        let denseExp = model.denseQueryIDFExponent
         for (h, kind) in zip(features.hashes, features.kinds) where seen.insert(h).inserted {
             let idf = statistics.idf(h)
             let qidf = model.queryIDFExponent == 1 ? idf : pow(idf, model.queryIDFExponent)
             let dw = model.denseWeights.weight(kind)
             if dw > 0 {
                 let (bucket, sign) = h.bucketAndSign(dimension: model.dimension)
-                dense[bucket] += sign * dw * qidf
+                dense[bucket] += sign * dw * (denseExp == 1 ? idf : pow(idf, denseExp))
             }
             let rw = model.rescoreWeights.weight(kind) * qidf
             let lexical = kind != .charNgram

@@ -63,8 +63,15 @@ public struct EmbeddingModel: Codable, Sendable, Hashable {
     public var tfK1: Float
     public var tfB: Float
     public var tfPivot: Float
-    /// Exponent of the IDF applied to query features (the document side carries none).
+    /// The pivot length of TF saturation in the re-scoring (stage-2) vectors.
+    public var rescoreTFPivot: Float
+    /// Exponent of the IDF applied to query features in re-scoring (the document side
+    /// carries none).
     public var queryIDFExponent: Float
+    /// Exponent of the IDF applied to query features of the dense stage-1 query. A flatter
+    /// weighting than stage 2's keeps more of the query's features in play, which matters
+    /// when the narrow hashed space makes rare features collide.
+    public var denseQueryIDFExponent: Float
     /// BM25 parameters of the lexical re-scorer (CJK characters and pairs, stemmed words).
     public var bm25K1: Float
     public var bm25B: Float
@@ -97,7 +104,7 @@ public struct EmbeddingModel: Codable, Sendable, Hashable {
         guard charNgramMin >= 1 && charNgramMax >= charNgramMin && charNgramMax <= 16 else { throw fail("character n-gram range must be within 1...16") }
         guard candidates >= 1 else { throw fail("candidates must be ≥ 1") }
         guard (0...1).contains(bm25Weight) else { throw fail("bm25Weight must be within 0...1") }
-        guard tfK1 > 0, tfPivot > 0, (0...1).contains(tfB), bm25K1 > 0, (0...1).contains(bm25B) else {
+        guard tfK1 > 0, tfPivot > 0, rescoreTFPivot > 0, denseQueryIDFExponent >= 0, queryIDFExponent >= 0, (0...1).contains(tfB), bm25K1 > 0, (0...1).contains(bm25B) else {
             throw fail("k1 and pivot must be positive and b within 0...1")
         }
         guard denseWeights.kinds.count > 0, rescoreWeights.kinds.count > 0 else { throw fail("every stage needs at least one feature kind") }
@@ -132,7 +139,9 @@ public struct EmbeddingModel: Codable, Sendable, Hashable {
         tfK1: 2.0,
         tfB: 1.0,
         tfPivot: 200,
+        rescoreTFPivot: 1000,
         queryIDFExponent: 1.0,
+        denseQueryIDFExponent: 0.25,
         bm25K1: 1.5,
         bm25B: 0.75,
         candidates: 400,

@@ -34,7 +34,7 @@ struct Rescorer {
         var bm25: Float = 0
         for i in 0..<table.count where counts[i] > 0 {
             let tf = Float(counts[i])
-            dot += table.rescoreWeights[i] * embedder.saturate(tf, length: profile.tokenLength)
+            dot += table.rescoreWeights[i] * embedder.saturateRescore(tf, length: profile.tokenLength)
             let idf = table.bm25IDF[i]
             if idf > 0 { bm25 += idf * tf * (k1 + 1) / (tf + lengthFactor) }
         }
