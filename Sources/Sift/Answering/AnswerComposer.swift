@@ -73,9 +73,13 @@ public struct AnswerComposer: Sendable {
         for hit in hits where seen.insert(hit.document.id).inserted {
             if hit.score >= max(minScore * 0.8, best.score * relativeScore) { perDocument.append(hit) }
         }
-        // Articles in the question's language first (a stable partition keeps score order).
-        perDocument = perDocument.filter { $0.document.language == analysis.language }
-            + perDocument.filter { $0.document.language != analysis.language }
+        // The best article first, then the others in the question's language, then the rest
+        // (a stable partition keeps score order).
+        if let top = perDocument.first {
+            let rest = perDocument.dropFirst()
+            perDocument = [top] + rest.filter { $0.document.language == analysis.language }
+                + rest.filter { $0.document.language != analysis.language }
+        }
 
         // Candidate sentences of each kept passage, scored.
         struct Candidate { var hit: SearchHit; var range: Range<String.Index>; var score: Float; var definitional: Bool }
