@@ -11,6 +11,9 @@ struct BenchReport: Encodable {
     var floor_ms: Double
     var single_ms_p50: Double
     var single_ms_p99: Double
+    var single_kernel: String
+    var blas_single_ms_p50: Double
+    var simd_single_ms_p50: Double
     var batch: Int
     var batch_ms_per_query: Double
     var ratio_to_floor: Double
@@ -50,6 +53,8 @@ struct Bench: ParsableCommand {
     @Option(help: ArgumentHelp("Text file for the embedding throughput (default: the bundled corpus).", valueName: "FILE"))
     var text: String?
     @Option(help: "Seed of the synthetic data.") var seed: UInt64 = 42
+    @Option(help: "Kernel reported as the single-query time: blas (cblas_sgemv) or simd.") var kernel: String = "blas"
+    var kernelName: FlatIndex.SingleQueryKernel { FlatIndex.SingleQueryKernel(rawValue: kernel) ?? .blas }
     @Option(name: .customLong("open-passages"),
             help: "Also save a synthetic index of this many passages (default model) and time opening it (memory-mapped, lazy).")
     var openPassages: Int = 0
@@ -60,6 +65,7 @@ struct Bench: ParsableCommand {
         guard dim >= 1 && dim <= 65536 else { throw ValidationError("--dim must be in 1...65536, got \(dim)") }
         guard queries >= 1 && queries <= 100_000 else { throw ValidationError("--queries must be in 1...100000, got \(queries)") }
         guard batch >= 1 && batch <= 4096 else { throw ValidationError("--batch must be in 1...4096, got \(batch)") }
+        guard FlatIndex.SingleQueryKernel(rawValue: kernel) != nil else { throw ValidationError("--kernel must be blas or simd, got '\(kernel)'") }
         if let t = threads, !(1...256).contains(t) { throw ValidationError("--threads must be in 1...256, got \(t)") }
         let bytes = Double(rows) * Double(dim) * 4
         if bytes > Double(ProcessInfo.processInfo.physicalMemory) * 0.7 {
@@ -104,8 +110,14 @@ struct Bench: ParsableCommand {
             // Single queries.
             let singleQueries = (0..<queries).map { _ in randomQuery() }
             _ = index.search(singleQueries[0], k: 10)  // warm up
-            var single = singleQueries.map { q in time { _ = index.search(q, k: 10) } }
-            single.sort()
+            var blasTimes: [Double] = [], simdTimes: [Double] = []
+            for q in singleQueries {  // interleaved, so both kernels see the same load
+                blasTimes.append(time { _ = index.search(q, k: 10, kernel: .blas) })
+                simdTimes.append(time { _ = index.search(q, k: 10, kernel: .simd, threads: threadCount) })
+            }
+            blasTimes.sort(); simdTimes.sort()
+            let kernel = kernelName
+            let single = kernel == .simd ? simdTimes : blasTimes
             // Batches.
             let batchQueries = (0..<batch).map { _ in randomQuery() }
             _ = index.search(batch: batchQueries, k: 10)
@@ -120,6 +132,8 @@ struct Bench: ParsableCommand {
             var report = BenchReport(
                 rows: rows, dim: dim, blas: blas, threads: threadCount, floor_ms: round3(floor),
                 single_ms_p50: round3(percentile(single, 0.5)), single_ms_p99: round3(percentile(single, 0.99)),
+                single_kernel: kernel.rawValue, blas_single_ms_p50: round3(percentile(blasTimes, 0.5)),
+                simd_single_ms_p50: round3(percentile(simdTimes, 0.5)),
                 batch: batch, batch_ms_per_query: round3(batchTime / Double(batch)),
                 ratio_to_floor: round3(percentile(single, 0.5) / floor), embed_mb_per_s: round3(mb / embedSeconds),
                 rss_mb: round3(Double(searchRSS) / 1_048_576))
@@ -135,7 +149,9 @@ struct Bench: ParsableCommand {
                 print("matrix          \(rows) × \(dim) Float32 (\(String(format: "%.1f", Double(rows * dim * 4) / 1_048_576)) MiB), \(threadCount) thread(s)")
                 print("BLAS            \(blas)")
                 print(String(format: "memory floor    %.3f ms (read-only scan of the matrix)", report.floor_ms))
-                print(String(format: "single query    p50 %.3f ms  p99 %.3f ms  (%.2f× the floor)", report.single_ms_p50, report.single_ms_p99, report.ratio_to_floor))
+                print(String(format: "single query    p50 %.3f ms  p99 %.3f ms  (%.2f× the floor, %@ kernel)", report.single_ms_p50, report.single_ms_p99, report.ratio_to_floor, report.single_kernel))
+                print(String(format: "  by kernel     sgemv p50 %.3f ms (%.2f× floor), SIMD scan p50 %.3f ms (%.2f× floor)", report.blas_single_ms_p50,
+                             report.blas_single_ms_p50 / report.floor_ms, report.simd_single_ms_p50, report.simd_single_ms_p50 / report.floor_ms))
                 print(String(format: "batch of %d     %.3f ms per query", batch, report.batch_ms_per_query))
                 print(String(format: "embedding       %.2f MB/s of mixed zh/en text", report.embed_mb_per_s))
                 print(String(format: "resident memory %.0f MiB after building and searching the matrix", report.rss_mb))
