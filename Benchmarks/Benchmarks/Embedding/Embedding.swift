@@ -23,24 +23,20 @@ let benchmarks: @Sendable () -> Void = {
 
     Benchmark("embed-corpus-serial", configuration: config) { benchmark, state in
         let s: EmbeddingState = state
-        let elapsed = seconds {
-            measured {
-                for paragraph in s.corpus.paragraphs { blackHole(s.embedder.embed(paragraph)) }
-            }
+        measure(benchmark, bytes: s.corpus.utf8Bytes) {
+            for paragraph in s.corpus.paragraphs { blackHole(s.embedder.embed(paragraph)) }
         }
-        benchmark.measurement(.throughputKBps, Int(Double(s.corpus.utf8Bytes) / elapsed / 1000))
     } setup: {
         try EmbeddingState()
     }
 
-    var threaded = config
-    threaded.thresholds?[.mallocCountTotal] = .init(relative: [.p90: BenchConfig.mallocToleranceThreaded])
+    let threaded = BenchConfig.make(timeUnits: .milliseconds, maxDuration: .seconds(3), maxIterations: 400,
+                                    warmupIterations: 3, threaded: true, extra: [.throughputKBps])
     Benchmark("embed-corpus-batch-2threads", configuration: threaded) { benchmark, state in
         let s: EmbeddingState = state
-        let elapsed = seconds {
-            measured { blackHole(s.embedder.embed(batch: s.corpus.paragraphs, threads: 2)) }
+        measure(benchmark, bytes: s.corpus.utf8Bytes) {
+            blackHole(s.embedder.embed(batch: s.corpus.paragraphs, threads: 2))
         }
-        benchmark.measurement(.throughputKBps, Int(Double(s.corpus.utf8Bytes) / elapsed / 1000))
     } setup: {
         try EmbeddingState()
     }

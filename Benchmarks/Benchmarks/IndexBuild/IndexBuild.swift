@@ -19,20 +19,17 @@ final class BuildState: @unchecked Sendable {
 
 func register(threads: Int, passages: Int = 2000) {
     let config = BenchConfig.make(timeUnits: .milliseconds, maxDuration: .seconds(4), maxIterations: 60,
-                                  warmupIterations: 1, threaded: threads > 1, extra: [.passagesPerSecond])
+                                  warmupIterations: 1, threaded: threads > 1, extra: [.itemsPerSecond])
     let name = "build-\(passages / 1000)k-passages-\(threads)thread\(threads == 1 ? "" : "s")"
     Benchmark(name, configuration: config) { benchmark, state in
         let s: BuildState = state
-        let elapsed = seconds {
-            measured {
-                do {
-                    blackHole(try SiftIndex(model: .default, documents: s.documents, threads: threads))
-                } catch {
-                    benchmark.error("SiftIndex build failed: \(error)")
-                }
+        measure(benchmark, items: s.passages) {
+            do {
+                blackHole(try SiftIndex(model: .default, documents: s.documents, threads: threads))
+            } catch {
+                benchmark.error("SiftIndex build failed: \(error)")
             }
         }
-        benchmark.measurement(.passagesPerSecond, Int(Double(s.passages) / elapsed))
     } setup: {
         BuildState(passages: passages)
     }

@@ -33,7 +33,7 @@ func register(_ name: String, verification: IndexVerification, maxIterations: In
                                   warmupIterations: 2)
     Benchmark(name, configuration: config) { benchmark, state in
         let s: LoadState = state
-        measured {
+        measure(benchmark) {
             do {
                 blackHole(try SiftIndex.open(s.file, expectedModel: .default, verification: verification))
             } catch {

@@ -12,13 +12,20 @@ public enum BenchEnvironment {
     /// `SIFT_BENCH_LARGE=1` registers the 1M-row search benchmarks (2 GB matrix, slow setup).
     public static var large: Bool { ProcessInfo.processInfo.environment["SIFT_BENCH_LARGE"] == "1" }
 
-    /// `SIFT_BENCH_SLOWDOWN=N` (integer ≥ 1, default 1) runs the measured work of every
-    /// benchmark N times per iteration: a deliberate N× regression, used to check that the
-    /// guard fails. Never set it when updating thresholds.
+    /// `SIFT_BENCH_SLOWDOWN=N` (integer ≥ 1, default 1) makes every iteration N times as
+    /// expensive: after the measured work, the calling thread spins for (N−1)× the CPU time
+    /// the work took, inside the measured region. A deliberate N× slowdown that allocates
+    /// nothing (so only the time metrics can catch it), used to check the guard. Never set it
+    /// when recording thresholds.
     public static var slowdown: Int {
         guard let text = ProcessInfo.processInfo.environment["SIFT_BENCH_SLOWDOWN"], let n = Int(text) else { return 1 }
         return max(1, n)
     }
+
+    /// `SIFT_BENCH_GUARD=1` (set by guard.sh): measure only the guarded metrics, leaving out
+    /// the informational throughput metrics (package-benchmark compares a bigger-is-better
+    /// metric's 10th percentile with the stored 90th, which makes them useless as thresholds).
+    public static var guardMode: Bool { ProcessInfo.processInfo.environment["SIFT_BENCH_GUARD"] == "1" }
 
     /// Root of the bundled corpus: `SIFT_BENCH_CORPUS`, else `<repository>/Corpus`
     /// (found from this file's path at compile time, so it works from any checkout).
@@ -46,38 +53,77 @@ public enum BenchEnvironment {
     }
 }
 
-/// Runs `body` `BenchEnvironment.slowdown` times (once normally).
-@inline(__always)
-public func measured(_ body: () throws -> Void) rethrows {
-    for _ in 0..<BenchSlowdown.factor { try body() }
+/// Runs one iteration of a benchmark: `body` once (plus the injected slowdown, if any),
+/// and records the process CPU time it took (`cpuTimeMicros`) and, outside guard mode, the
+/// throughput in kB/s of `bytes` or in items/s of `items`.
+///
+/// The measured region (wall clock, mallocs) is exactly `body`: recording the custom
+/// metrics allocates inside package-benchmark, so it happens after `stopMeasurement()`.
+public func measure(_ benchmark: Benchmark, bytes: Int? = nil, items: Int? = nil, _ body: () -> Void) {
+    benchmark.startMeasurement()
+    let cpu0 = processCPUNanoseconds()
+    let wall0 = ContinuousClock.now
+    body()
+    if BenchSlowdown.factor > 1 {
+        BenchSlowdown.spin(nanoseconds: (BenchSlowdown.factor - 1) * (processCPUNanoseconds() - cpu0))
+    }
+    let wall = ContinuousClock.now - wall0
+    let cpu = processCPUNanoseconds() - cpu0
+    benchmark.stopMeasurement()
+    benchmark.measurement(.cpuTimeMicros, cpu / 1000)
+    if !BenchEnvironment.guardMode {
+        let seconds = Double(wall.components.seconds) + Double(wall.components.attoseconds) * 1e-18
+        if let bytes { benchmark.measurement(.throughputKBps, Int(Double(bytes) / seconds / 1000)) }
+        if let items { benchmark.measurement(.itemsPerSecond, Int(Double(items) / seconds)) }
+    }
+}
+
+/// CPU time of the whole process (all threads), in nanoseconds.
+public func processCPUNanoseconds() -> Int {
+    var ts = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+    return Int(ts.tv_sec) * 1_000_000_000 + Int(ts.tv_nsec)
 }
 
 enum BenchSlowdown {
     static let factor = BenchEnvironment.slowdown
+
+    /// Burns `nanoseconds` of process CPU time on this thread, allocating nothing.
+    static func spin(nanoseconds: Int) {
+        let end = processCPUNanoseconds() + nanoseconds
+        var x: UInt64 = 0x9E37_79B9_7F4A_7C15
+        while processCPUNanoseconds() < end {
+            for _ in 0..<256 { x = x &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407 }
+        }
+        blackHole(x)
+    }
 }
 
 // MARK: - Configuration and tolerances
 
 public enum BenchConfig {
-    /// Allowed regression of the wall clock's p90 against the committed threshold, in percent.
-    /// The build VM's wall clock varies by ~25–50 % between identical runs (shared host), so
-    /// the tolerance is wide; a 2× slowdown (+100 %) or the reference-BLAS fallback (6–35×)
-    /// is still far outside it. Chosen from repeated `thresholds check` runs (README.md).
-    public static let wallClockTolerance: Double = 70
-    /// Allowed drift of mallocCountTotal's p90, in percent. Allocation counts are
-    /// deterministic for single-threaded work; a little slack for work on several threads.
+    /// Allowed regression of each metric's p90 against the committed threshold, in percent
+    /// (`thresholds check` compares p90 only). Chosen from repeated runs on the shared 2-core
+    /// build VM; see README.md for the measurements.
+    ///
+    /// Wall clock: identical code measured 0.36-2.74× its recorded p90 depending on the other
+    /// jobs sharing the VM (load average 3-11), so the wall clock only catches gross
+    /// regressions (+150 %: the reference-BLAS fallback makes batch search 14-25× slower).
+    public static let wallClockTolerance: Double = 150
+    /// Process CPU time (all threads) is far less sensitive to other jobs (descheduled time
+    /// does not count: identical code measured 0.56-1.24× its recorded p90), so it carries
+    /// the 2× guard: an injected 2× slowdown measured +54 % to +170 %.
+    public static let cpuTimeTolerance: Double = 50
+    /// Allocation counts are deterministic for single-threaded work; a little slack where
+    /// work is spread over threads (Dispatch, OpenBLAS).
     public static let mallocTolerance: Double = 1
-    public static let mallocToleranceThreaded: Double = 3
-    /// Custom throughput metrics (bigger is better). package-benchmark compares the run's
-    /// 10th percentile against the stored 90th for these, so they get a wider tolerance
-    /// (−55 % fails, i.e. throughput at less than about half of the committed value).
-    public static let throughputTolerance: Double = 55
-    /// Instruction counts (only where the hardware counters exist; see
+    public static let mallocToleranceThreaded: Double = 5
+    /// Instruction counts (only where hardware counters exist; see
     /// `BenchEnvironment.instructionCountersAvailable`).
     public static let instructionsTolerance: Double = 10
 
-    /// A configuration measuring wall clock, malloc count (+ instructions when available)
-    /// and `extra` custom metrics, with the project's tolerances at p90.
+    /// A configuration measuring wall clock, process CPU time, malloc count (+ instructions
+    /// when available) and, outside guard mode, the `extra` informational metrics.
     public static func make(
         timeUnits: BenchmarkTimeUnits,
         maxDuration: Duration,
@@ -86,18 +132,21 @@ public enum BenchConfig {
         threaded: Bool = false,
         extra: [BenchmarkMetric] = []
     ) -> Benchmark.Configuration {
-        var metrics: [BenchmarkMetric] = [.wallClock, .mallocCountTotal]
+        var metrics: [BenchmarkMetric] = [.wallClock, .cpuTimeMicros, .mallocCountTotal]
         var thresholds: [BenchmarkMetric: BenchmarkThresholds] = [
             .wallClock: .init(relative: [.p90: wallClockTolerance]),
+            .cpuTimeMicros: .init(relative: [.p90: cpuTimeTolerance]),
             .mallocCountTotal: .init(relative: [.p90: threaded ? mallocToleranceThreaded : mallocTolerance]),
         ]
         if BenchEnvironment.instructionCountersAvailable {
             metrics.append(.instructions)
             thresholds[.instructions] = .init(relative: [.p90: instructionsTolerance])
         }
-        for metric in extra {
-            metrics.append(metric)
-            thresholds[metric] = .init(relative: [.p90: throughputTolerance])
+        if !BenchEnvironment.guardMode {
+            for metric in extra {
+                metrics.append(metric)
+                thresholds[metric] = .init(relative: [.p90: 60])
+            }
         }
         return .init(
             metrics: metrics,
@@ -111,19 +160,12 @@ public enum BenchConfig {
 }
 
 public extension BenchmarkMetric {
-    /// Embedding throughput, kB (1000 bytes of UTF-8) per second; bigger is better.
+    /// CPU time of the process (all threads) per iteration, in microseconds.
+    static let cpuTimeMicros = BenchmarkMetric.custom("cpuTimeMicros", polarity: .prefersSmaller, useScalingFactor: false)
+    /// Throughput in kB (1000 bytes of UTF-8) per second; bigger is better. Informational.
     static let throughputKBps = BenchmarkMetric.custom("throughputKBps", polarity: .prefersLarger, useScalingFactor: false)
-    /// Index build throughput, passages per second; bigger is better.
-    static let passagesPerSecond = BenchmarkMetric.custom("passagesPerSecond", polarity: .prefersLarger, useScalingFactor: false)
-}
-
-/// Times `body` (the whole measured region of one iteration) and returns the seconds it took.
-@inline(__always)
-public func seconds(_ body: () throws -> Void) rethrows -> Double {
-    let start = ContinuousClock.now
-    try body()
-    let d = ContinuousClock.now - start
-    return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+    /// Throughput in items (passages) per second; bigger is better. Informational.
+    static let itemsPerSecond = BenchmarkMetric.custom("passagesPerSecond", polarity: .prefersLarger, useScalingFactor: false)
 }
 
 // MARK: - Deterministic random numbers
