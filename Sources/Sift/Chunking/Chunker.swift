@@ -77,7 +77,12 @@ public struct Chunker: Sendable, Hashable {
         }
         func emit() {
             guard let first = current.first, let last = current.last, current.contains(where: { !$0.heading }) else { return }
-            let range = first.range.lowerBound..<last.range.upperBound
+            var lower = first.range.lowerBound, upper = last.range.upperBound
+            // Markup-only text (`** **`, a lone code fence marker) can leave bare spaces behind.
+            while lower < upper && s[lower].properties.isWhitespace { lower += 1 }
+            while upper > lower && s[upper - 1].properties.isWhitespace { upper -= 1 }
+            guard lower < upper else { return }
+            let range = lower..<upper
             var start = plain.offsets[range.lowerBound], end = plain.offsets[range.upperBound - 1] + 1
             if let source { (start, end) = Chunker.widen(start, end, in: source, bodyStart: bodyStart) }
             result.append(Passage(documentID: documentID, ordinal: result.count, text: plain.text(range), start: start, end: end))

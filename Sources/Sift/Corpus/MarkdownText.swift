@@ -73,7 +73,7 @@ struct MarkdownText: Sendable {
             close()
         }
 
-        func isSpace(_ c: Unicode.Scalar) -> Bool { c == " " || c == "\t" || c == "\u{3000}" || c == "\u{A0}" }
+        func isSpace(_ c: Unicode.Scalar) -> Bool { c != "\n" && c.properties.isWhitespace }
 
         mutating func close() {
             if let kind = open, out.count > openStart {

@@ -209,8 +209,13 @@ extension SiftIndex {
         }
         // Rows (one tight pass: also the live flags and each document's range of ids).
         guard bytes(.rows).count == rowCount * F.rowRecordSize else { throw corrupt("rows section has the wrong size") }
+        // Every document record takes at least 38 bytes: a larger count is forged or damaged.
+        guard documentCount <= bytes(.documents).count / 38 + 1 else {
+            throw corrupt("header says \(documentCount) documents, more than the documents section can hold")
+        }
         var live = [Bool](repeating: false, count: rowCount)
         var documentRows = [Range<Int>](repeating: 0..<0, count: documentCount)
+        var liveLexicalLength = 0
         var lastDocument = -1
         let rowBase = bytes(.rows).baseAddress ?? UnsafeRawPointer(bitPattern: 8)!
         for i in 0..<rowCount {
@@ -223,6 +228,9 @@ extension SiftIndex {
             documentRows[d] = documentRows[d].lowerBound..<(i + 1)
             lastDocument = d
             live[i] = isLive == 1
+            if isLive == 1 {
+                liveLexicalLength &+= Int(Int32(bitPattern: UInt32(littleEndian: p.loadUnaligned(fromByteOffset: 28, as: UInt32.self))))
+            }
         }
         let rows = RowStore(mapped: RowStore.Mapped(owner: mapping, section: bytes(.rows), count: rowCount, documentCount: documentCount))
         for d in 0..<documentCount where !documentRows[d].isEmpty && !live[documentRows[d].lowerBound] {
@@ -270,7 +278,9 @@ extension SiftIndex {
         }
         var df = [UInt32](repeating: 0, count: buckets)
         df.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes(.statistics)[sr.offset...])) }
-        guard passageCount == live.lazy.filter({ $0 }).count, totalLength >= 0 else { throw corrupt("statistics do not match the passages") }
+        guard passageCount == live.lazy.filter({ $0 }).count, totalLength == liveLexicalLength else {
+            throw corrupt("statistics do not match the passages")
+        }
         // Meta.
         let meta = (try? JSONDecoder().decode([String: String].self, from: Data(bytes(.meta)))) ?? [:]
 
