@@ -102,7 +102,6 @@ public struct AnswerComposer: Sendable {
         }
 
         // Lead: the best definitional sentence about the term, preferring the question's language.
-        var leadDocument: String? = nil
         var usedRanges: [String: [Range<String.Index>]] = [:]
         var senseOrder: [SearchHit] = perDocument
         if let term = analysis.definitionTerm {
@@ -120,7 +119,6 @@ public struct AnswerComposer: Sendable {
             }
             if let lead = definitions.max(by: { leadRank($0) < leadRank($1) }) {
                 answer.lead = Answer.Statement(text: String(lead.hit.passage.text[lead.range]), citations: [cite(lead.hit)])
-                leadDocument = lead.hit.document.id
                 usedRanges[lead.hit.document.id, default: []].append(lead.range)
             }
             // Other meanings: articles that are not about the term (it is not in their title)
@@ -160,7 +158,6 @@ public struct AnswerComposer: Sendable {
             answer.points.append(Answer.Statement(text: String(hit.passage.text[range]), citations: [cite(hit)]))
             usedRanges[hit.document.id, default: []].append(range)
         }
-        _ = leadDocument
         if answer.points.isEmpty && answer.lead == nil { answer.answered = false }
         return answer
     }

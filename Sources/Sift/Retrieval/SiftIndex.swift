@@ -238,16 +238,6 @@ public struct SiftIndex: Sendable {
             let s = rescorer.score(texts[c.row], profile: rows[c.row].profile, query: query, statistics: statistics)
             if s.final >= minScore && s.final > 0 { scored.append((c, s)) }
         }
-        if ProcessInfo.processInfo.environment["SIFT_MINMAX"] != nil, scored.count > 1 {
-            let bl = scored.map(\.scores.lexical), cs = scored.map(\.scores.cosine)
-            let bmin = bl.min()!, bmax = bl.max()!, cmin = cs.min()!, cmax = cs.max()!
-            let w = model.bm25Weight
-            for i in scored.indices {
-                let b = bmax > bmin ? (scored[i].scores.lexical - bmin) / (bmax - bmin) : 1
-                let c = cmax > cmin ? (scored[i].scores.cosine - cmin) / (cmax - cmin) : 1
-                scored[i].scores.final = w * b + (1 - w) * c
-            }
-        }
         scored.sort { a, b in a.scores.final != b.scores.final ? a.scores.final > b.scores.final : a.row.row < b.row.row }
         return scored.prefix(k).enumerated().map { rank, item in
             let row = rows[item.row.row]
