@@ -4,8 +4,6 @@
 #
 #   Tests/Fuzz/run.sh                      # every target, 60 s each
 #   FUZZ_SECONDS=300 Tests/Fuzz/run.sh FuzzIndexFile FuzzChunker
-#   FUZZ_UPDATES=1 Tests/Fuzz/run.sh FuzzIndexFile   # also add documents to opened indexes
-#   SIFT_FUZZ_STRICT=1 Tests/Fuzz/run.sh FuzzChunker  # do not tolerate known finding F1
 #
 # The committed corpus (corpus/<target>/) is read, never written: new inputs go to
 # .build/fuzz-corpus/<target>/. Crashes, timeouts and leaks are written to

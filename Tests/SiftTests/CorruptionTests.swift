@@ -473,8 +473,9 @@ struct CorruptionTests {
                 for q in CorruptionFixture.queries { _ = index.search(q, k: 10) }
                 _ = index.search(batch: CorruptionFixture.queries, k: 5, threads: 2)
                 var updated = index
-                // (Remove before add: adding to an index whose forged total length is near
-                // Int.max traps today; forgedStatistics covers that in a child process.)
+                // (Remove before add: before the fix of F3, adding to an index whose forged
+                // total length was near Int.max trapped; forgedStatisticsCLI covers that in a
+                // child process.)
                 updated.remove(documentID: "zh/sft.md")
                 updated.add(try CorpusLoader().article(text: "# New\n\nA new document about 监督微调 and retrieval.", id: "new.md"))
                 _ = updated.search("监督微调", k: 5)
@@ -490,7 +491,7 @@ struct CorruptionTests {
             hardeningReport("corruption/forged (valid checksums): \(cases.count) tried: \(rejected) rejected with a typed error, \(opened) opened "
                             + "(\(crashlessFindings.count) with contents that differ from the original, as forged: \(crashlessFindings.prefix(8))); "
                             + "\(resaveFailures.count) wrote a file that does not open again")
-            // The library must be able to read back what it wrote (fails today: see forgedStatistics).
+            // The library must be able to read back what it wrote (failed before the fix of F3).
             #expect(resaveFailures.isEmpty, "saved files that do not open again: \(resaveFailures)")
         }
     }
@@ -557,7 +558,7 @@ struct CorruptionTests {
     /// `sift search --index` in a child process (an allocation failure aborts the process
     /// that opens the file): it must exit 1 naming the file, never die of a signal.
     ///
-    /// Library bug F4 (found by this suite and by the FuzzIndexFile fuzzer; new with the lazily
+    /// Regression test of bug F4, fixed in 017a929 (found by this suite and by the FuzzIndexFile fuzzer; new with the lazily
     /// mapped rows of 66a61c4): `SiftIndex.open` allocates
     /// `[Range<Int>](repeating:count: documentCount)` (SiftIndex+File.swift:213) before
     /// checking the header's document count against the documents section, so a header
@@ -594,7 +595,7 @@ struct CorruptionTests {
         }
     }
 
-    /// Library bug F3 (found by this suite): `SiftIndex.open` checks that the statistics'
+    /// Regression test of bug F3, fixed in 017a929 (found by this suite). `SiftIndex.open` checked that the statistics'
     /// passage count matches the live rows (SiftIndex+File.swift:273), but not that
     /// `totalLexicalLength` is the sum of the live rows' lexical lengths. A file whose
     /// statistics say otherwise (with valid checksums) opens; with a total near Int.max the
@@ -627,7 +628,7 @@ struct CorruptionTests {
     }
 
     /// The same bug through the CLI: `sift index` updating such an index must warn and
-    /// rebuild (exit 0), not crash (today: killed by SIGILL/SIGTRAP, arithmetic overflow).
+    /// rebuild (exit 0), not crash (before the fix: killed by SIGILL, arithmetic overflow).
     @Test("sift index over an index with forged statistics does not crash")
     func forgedStatisticsCLI() throws {
         try withTemporaryDirectory { dir in

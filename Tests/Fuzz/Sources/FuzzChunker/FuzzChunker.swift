@@ -5,14 +5,6 @@ import Foundation
 import FuzzSupport
 import Sift
 
-/// Known findings F1 and F2 (Tests/Hardening/README.md): passages can start or end with
-/// whitespace — whitespace the Markdown reader does not treat as a space (form feed,
-/// vertical tab, U+2000…U+200A, …: F1), and the spaces left beside emphasis, strikethrough
-/// or code markers it drops (`** ** x`, `~~ ~~`: F2). The trim check is skipped unless
-/// SIFT_FUZZ_STRICT=1, so that fuzzing goes on past them;
-/// Tests/SiftTests/FuzzRegressionTests.swift keeps the failing tests.
-let strict = ProcessInfo.processInfo.environment["SIFT_FUZZ_STRICT"] == "1"
-
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzChunker(_ pointer: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     guard let data = pointer else { return 0 }
@@ -31,7 +23,7 @@ public func fuzzChunker(_ pointer: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         precondition(length <= maxCharacters, "passage \(i): \(length) > \(maxCharacters) characters (overlap \(overlap))")
         precondition(p.ordinal == i && p.documentID == "f", "passage \(i): ordinal \(p.ordinal)")
         precondition(!p.text.isEmpty, "passage \(i) is empty")
-        precondition(!strict || p.text == p.text.trimmingCharacters(in: .whitespacesAndNewlines),
+        precondition(p.text == p.text.trimmingCharacters(in: .whitespacesAndNewlines),
                      "passage \(i) is not trimmed: \(p.text.debugDescription)")
         precondition(p.start >= 0 && p.start < p.end && p.end <= count, "passage \(i): span \(p.start)..<\(p.end) of \(count)")
         if i > 0 { precondition(p.start >= passages[i - 1].start, "passage \(i) starts before passage \(i - 1)") }

@@ -7,9 +7,8 @@
 // mutations get past the checksums into the parser's own checks — these inputs are forged
 // files rather than damaged ones. Bit 0 of header byte 29 (reserved too) opens with
 // `.lazy` verification (matrix, rows and texts unchecked) instead of `.full`, so that
-// damage there reaches the lazy readers. An opened index is searched, asked, changed (remove),
-// compacted, written and opened again. With FUZZ_UPDATES=1 it also gets an added document
-// (this reaches a known overflow: see Tests/Hardening/README.md).
+// damage there reaches the lazy readers. An opened index is searched, asked, changed (a
+// document removed, one added), compacted, written and opened again.
 import Foundation
 import FuzzSupport
 import Sift
@@ -17,21 +16,8 @@ import Sift
 let temporaryFolder = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
 let inputURL = URL(fileURLWithPath: "\(temporaryFolder)/sift-fuzz-\(getpid()).siftindex")
 let resavedURL = URL(fileURLWithPath: "\(temporaryFolder)/sift-fuzz-\(getpid())-resaved.siftindex")
-let updates = ProcessInfo.processInfo.environment["FUZZ_UPDATES"] == "1"
-/// Known finding F4 (Tests/Hardening/README.md): a header whose document count exceeds what
-/// the documents section can hold makes `open` allocate that many entries first (abort or
-/// SIGSEGV). Such inputs are skipped unless SIFT_FUZZ_STRICT=1, so that fuzzing goes on;
-/// Tests/SiftTests keeps the failing tests (CorruptionTests.forgedHeaderCounts,
-/// FuzzRegressionTests with regressions/FuzzIndexFile/f4-*).
-let strict = ProcessInfo.processInfo.environment["SIFT_FUZZ_STRICT"] == "1"
-func hitsKnownF4(_ b: [UInt8]) -> Bool {
-    guard b.count >= 4096 else { return false }
-    let documents = i64(b, 40)
-    for i in 0..<min(Int(u32(b, 12)), 64) where u32(b, 48 + 32 * i) == 4 {
-        return documents > max(i64(b, 48 + 32 * i + 16), 0) / 42
-    }
-    return documents > b.count / 42
-}
+/// Removes the temporary files when libFuzzer exits (not after a crash).
+let cleanup: Void = { atexit { unlink(inputURL.path); unlink(resavedURL.path) } }()
 let extraDocument = try! CorpusLoader().article(text: "# Extra\n\nAn extra article about 监督微调 and retrieval.", id: "extra.md")
 
 /// The index file checksum (a copy of the library's internal `Checksum`).
@@ -73,10 +59,10 @@ func repair(_ b: inout [UInt8]) {
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzIndexFile(_ pointer: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     guard let data = pointer else { return 0 }
+    _ = cleanup
     var bytes = Array(UnsafeBufferPointer(start: data, count: size))
     if bytes.count > 28, bytes[28] & 1 == 1 { repair(&bytes) }
     let verification: IndexVerification = bytes.count > 29 && bytes[29] & 1 == 1 ? .lazy : .full
-    if !strict && hitsKnownF4(bytes) { return 0 }
     guard (try? Data(bytes).write(to: inputURL)) != nil else { return 0 }
     do throws(SiftError) {
         let index = try SiftIndex.open(inputURL, expectedModel: nil, verification: verification)
@@ -89,7 +75,7 @@ public func fuzzIndexFile(_ pointer: UnsafePointer<UInt8>?, _ size: Int) -> CInt
         _ = AnswerEngine(index: index).ask("什么是sft?")
         var changed = index
         if let first = documents.first { changed.remove(documentID: first.id) }
-        if updates { changed.add(extraDocument) }
+        changed.add(extraDocument)
         let compact = changed.compacted()
         _ = compact.search("retrieval", k: 3)
         if (try? compact.write(to: resavedURL)) != nil { _ = try? SiftIndex.open(resavedURL, expectedModel: nil) }

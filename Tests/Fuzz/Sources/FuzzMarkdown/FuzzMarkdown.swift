@@ -10,6 +10,8 @@ let temporaryFolder = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev
 let mdURL = URL(fileURLWithPath: "\(temporaryFolder)/sift-fuzz-\(getpid()).md")
 let txtURL = URL(fileURLWithPath: "\(temporaryFolder)/sift-fuzz-\(getpid()).txt")
 let loader = CorpusLoader(maxFileBytes: 1 << 20)
+/// Removes the temporary files when libFuzzer exits (not after a crash).
+let cleanup: Void = { atexit { unlink(mdURL.path); unlink(txtURL.path) } }()
 
 func check(_ doc: ChunkedDocument, source: String, id: String) {
     let count = source.unicodeScalars.count
@@ -27,6 +29,7 @@ func check(_ doc: ChunkedDocument, source: String, id: String) {
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzMarkdown(_ pointer: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     guard let data = pointer else { return 0 }
+    _ = cleanup
     let bytes = Data(UnsafeBufferPointer(start: data, count: size))
     for url in [mdURL, txtURL] {
         guard (try? bytes.write(to: url)) != nil else { return 0 }
