@@ -87,7 +87,7 @@ def percentile(sorted_values, p):
 
 
 def evaluate(passages_path: str, queries_path: str, k: int = 10, k1: float = 1.5, b: float = 0.75,
-             method: str = "lucene", with_title: bool = True) -> dict:
+             method: str = "lucene", with_title: bool = True, details: str = None) -> dict:
     passages = read_jsonl(passages_path)
     queries = read_jsonl(queries_path)
     ids = [str(p["id"]) for p in passages]
@@ -107,6 +107,7 @@ def evaluate(passages_path: str, queries_path: str, k: int = 10, k1: float = 1.5
     hits1 = hits5 = hits10 = 0
     mrr = 0.0
     latencies = []
+    detail_rows = []
     for q in queries:
         positives = {str(x) for x in q["positive_ids"]}
         start = time.perf_counter()
@@ -123,6 +124,10 @@ def evaluate(passages_path: str, queries_path: str, k: int = 10, k1: float = 1.5
         else:
             top = np.empty(0, dtype=np.int64)
         latencies.append((time.perf_counter() - start) * 1000.0)
+        if details is not None:
+            top_ids = [ids[d] for d in top.tolist()]
+            first = next((i + 1 for i, x in enumerate(top_ids) if x in positives), None)
+            detail_rows.append({"id": str(q.get("id")), "rank": first, "top": top_ids})
         for rank, doc in enumerate(top.tolist()):
             if ids[doc] in positives:
                 if rank < 1:
@@ -135,6 +140,10 @@ def evaluate(passages_path: str, queries_path: str, k: int = 10, k1: float = 1.5
                 break
 
     latencies.sort()
+    if details is not None:
+        with open(details, "w", encoding="utf-8") as f:
+            for row in detail_rows:
+                f.write(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n")
     n = max(len(queries), 1)
     return {
         "queries": len(queries),
@@ -159,13 +168,14 @@ def main(argv=None):
     ap.add_argument("--method", default="lucene", choices=["lucene", "robertson", "atire", "bm25l", "bm25+"])
     ap.add_argument("--no-title", action="store_true", help="index text only (diagnostics; default is title + text)")
     ap.add_argument("--min-word-len", type=int, default=2, help="shortest non-CJK word kept (default 2)")
+    ap.add_argument("--details", help="also write one JSON line per query (id, rank of the first positive or null, top-k ids)")
     args = ap.parse_args(argv)
     if args.k < 10:
         ap.error("-k must be >= 10")
     global MIN_WORD_LEN
     MIN_WORD_LEN = max(1, args.min_word_len)
     report = evaluate(args.passages, args.queries, k=args.k, k1=args.k1, b=args.b, method=args.method,
-                      with_title=not args.no_title)
+                      with_title=not args.no_title, details=args.details)
     json.dump(report, sys.stdout, indent=2, sort_keys=True)
     sys.stdout.write("\n")
 

@@ -50,6 +50,10 @@ struct Eval: ParsableCommand {
     @Flag(help: "Also report stage-1 recall (a positive among the model's candidates).")
     var stage1 = false
 
+    @Option(help: ArgumentHelp("Also write one JSON line per query (id, rank of the first positive or null, the top-k passage ids, with --stage1 the positive's rank among the candidates) to this file.",
+                               valueName: "FILE"))
+    var details: String?
+
     func validate() throws {
         guard (10...1000).contains(k) else { throw ValidationError("-k must be in 10...1000, got \(k)") }
     }
@@ -67,23 +71,42 @@ struct Eval: ParsableCommand {
             if format == .text { progressLine(String(format: "Indexed in %.2f s; running %d queries …", indexSeconds, labelled.count)) }
             var hits1 = 0, hits5 = 0, hits10 = 0, stage1Hits = 0
             var mrr = 0.0
+            var detailLines: [String] = []
             var latencies: [Double] = []
             latencies.reserveCapacity(labelled.count)
             for q in labelled {
                 let start = DispatchTime.now().uptimeNanoseconds
                 let results = index.search(q.question, k: k)
                 latencies.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
-                if let rank = results.firstIndex(where: { q.positives.contains($0.document.id) }) {
+                let firstPositive = results.firstIndex(where: { q.positives.contains($0.document.id) })
+                var stage1Rank: Int?
+                if stage1 {
+                    stage1Rank = index.candidates(for: q.question).firstIndex(where: { q.positives.contains($0) })
+                    if stage1Rank != nil { stage1Hits += 1 }
+                }
+                if details != nil {
+                    var line: [String: Any] = ["id": q.id, "rank": firstPositive.map { $0 + 1 } as Any? ?? NSNull(),
+                                               "top": results.map(\.document.id)]
+                    if stage1 { line["stage1_rank"] = stage1Rank.map { $0 + 1 } as Any? ?? NSNull() }
+                    if let data = try? JSONSerialization.data(withJSONObject: line, options: [.sortedKeys, .withoutEscapingSlashes]) {
+                        detailLines.append(String(decoding: data, as: UTF8.self))
+                    }
+                }
+                if let rank = firstPositive {
                     if rank < 1 { hits1 += 1 }
                     if rank < 5 { hits5 += 1 }
                     if rank < 10 { hits10 += 1; mrr += 1.0 / Double(rank + 1) }
                 }
-                if stage1 {
-                    let candidates = index.candidates(for: q.question)
-                    if candidates.contains(where: { q.positives.contains($0) }) { stage1Hits += 1 }
-                }
+
             }
             latencies.sort()
+            if let details {
+                do {
+                    try Data((detailLines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: details), options: .atomic)
+                } catch {
+                    throw SiftError.invalidArgument(name: "--details", reason: "cannot write '\(details)': \(error.localizedDescription)")
+                }
+            }
             func pct(_ p: Double) -> Double { latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int(Double(latencies.count - 1) * p + 0.5))] }
             let n = Double(max(labelled.count, 1))
             let report = EvalReport(queries: labelled.count, passages: index.passageCount, recall1: Double(hits1) / n, recall5: Double(hits5) / n,
@@ -100,7 +123,7 @@ struct Eval: ParsableCommand {
         }
     }
 
-    struct LabelledQuery { var question: String; var positives: Set<String> }
+    struct LabelledQuery { var id: String; var question: String; var positives: Set<String> }
 
     func loadQueries(_ path: String) throws -> [LabelledQuery] {
         let text = try CorpusLoader(maxFileBytes: Int.max).readText(url: URL(fileURLWithPath: path), displayPath: path)
@@ -110,7 +133,8 @@ struct Eval: ParsableCommand {
                   let q = obj["question"] as? String, let ids = obj["positive_ids"] as? [Any] else {
                 throw SiftError.invalidJSONL(path: path, line: n + 1, reason: "expected {\"question\": string, \"positive_ids\": [...]}")
             }
-            result.append(LabelledQuery(question: q, positives: Set(ids.map { ($0 as? String) ?? "\($0)" })))
+            let id = (obj["id"] as? String) ?? (obj["id"].map { "\($0)" } ?? "line \(n + 1)")
+            result.append(LabelledQuery(id: id, question: q, positives: Set(ids.map { ($0 as? String) ?? "\($0)" })))
         }
         guard !result.isEmpty else { throw SiftError.invalidArgument(name: "--queries", reason: "'\(path)' holds no query") }
         return result
