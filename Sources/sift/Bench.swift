@@ -3,9 +3,12 @@ import Dispatch
 import Foundation
 import Sift
 
+extension MatrixPrecision: ExpressibleByArgument {}
+
 struct BenchReport: Encodable {
     var rows: Int
     var dim: Int
+    var precision: String
     var blas: String
     var threads: Int
     var floor_ms: Double
@@ -47,14 +50,17 @@ struct Bench: ParsableCommand {
 
     @Option(help: "Rows of the matrix.") var rows: Int = 100_000
     @Option(help: "Dimension of each row.") var dim: Int = 256
+    @Option(help: "How the matrix stores components: float32, or bfloat16 (half the bytes; the default model's stage 1).")
+    var precision: MatrixPrecision = .float32
     @Option(help: "Single queries to time.") var queries: Int = 50
     @Option(help: "Queries per batch.") var batch: Int = 64
     @Option(help: "Threads for BLAS, the scan and embedding (default: all cores).") var threads: Int?
     @Option(help: ArgumentHelp("Text file for the embedding throughput (default: the bundled corpus).", valueName: "FILE"))
     var text: String?
     @Option(help: "Seed of the synthetic data.") var seed: UInt64 = 42
-    @Option(help: "Kernel reported as the single-query time: blas (cblas_sgemv) or simd.") var kernel: String = "blas"
-    var kernelName: FlatIndex.SingleQueryKernel { FlatIndex.SingleQueryKernel(rawValue: kernel) ?? .blas }
+    @Option(help: "Kernel reported as the single-query time: automatic (what searches use: sgemv below 128 MiB, the SIMD scan above), blas (cblas_sgemv) or simd.")
+    var kernel: String = "automatic"
+    var kernelName: FlatIndex.SingleQueryKernel { FlatIndex.SingleQueryKernel(rawValue: kernel) ?? .automatic }
     @Option(name: .customLong("open-passages"),
             help: "Also save a synthetic index of this many passages (default model) and time opening it (memory-mapped, lazy).")
     var openPassages: Int = 0
@@ -65,9 +71,9 @@ struct Bench: ParsableCommand {
         guard dim >= 1 && dim <= 65536 else { throw ValidationError("--dim must be in 1...65536, got \(dim)") }
         guard queries >= 1 && queries <= 100_000 else { throw ValidationError("--queries must be in 1...100000, got \(queries)") }
         guard batch >= 1 && batch <= 4096 else { throw ValidationError("--batch must be in 1...4096, got \(batch)") }
-        guard FlatIndex.SingleQueryKernel(rawValue: kernel) != nil else { throw ValidationError("--kernel must be blas or simd, got '\(kernel)'") }
+        guard FlatIndex.SingleQueryKernel(rawValue: kernel) != nil else { throw ValidationError("--kernel must be automatic, blas or simd, got '\(kernel)'") }
         if let t = threads, !(1...256).contains(t) { throw ValidationError("--threads must be in 1...256, got \(t)") }
-        let bytes = Double(rows) * Double(dim) * 4
+        let bytes = Double(rows) * Double(dim) * Double(precision.bytesPerElement)
         if bytes > Double(ProcessInfo.processInfo.physicalMemory) * 0.7 {
             throw ValidationError(String(format: "--rows × --dim needs %.1f GB, more than this machine can hold", bytes / 1e9))
         }
@@ -83,7 +89,7 @@ struct Bench: ParsableCommand {
             }
             if format == .text { progressLine("Building \(rows) × \(dim) matrix (seed \(seed)) …") }
             var rng = BenchRandom(state: seed | 1)
-            var index = FlatIndex(dimension: dim, reservingCapacity: rows)
+            var index = FlatIndex(dimension: dim, precision: precision, reservingCapacity: rows)
             let chunkRows = max(1, min(rows, (16 << 20) / (dim * 4)))
             var chunk = [Float](repeating: 0, count: chunkRows * dim)
             var done = 0
@@ -116,7 +122,7 @@ struct Bench: ParsableCommand {
                 simdTimes.append(time { _ = index.search(q, k: 10, kernel: .simd, threads: threadCount) })
             }
             blasTimes.sort(); simdTimes.sort()
-            let kernel = kernelName
+            let kernel = index.resolvedKernel(kernelName)
             let single = kernel == .simd ? simdTimes : blasTimes
             // Batches.
             let batchQueries = (0..<batch).map { _ in randomQuery() }
@@ -130,7 +136,7 @@ struct Bench: ParsableCommand {
             let mb = Double(sample.reduce(0) { $0 + $1.utf8.count }) / 1e6
             let embedSeconds = median((0..<3).map { _ in time { _ = embedder.embed(batch: sample, threads: threadCount) } }) / 1000
             var report = BenchReport(
-                rows: rows, dim: dim, blas: blas, threads: threadCount, floor_ms: round3(floor),
+                rows: rows, dim: dim, precision: precision.rawValue, blas: blas, threads: threadCount, floor_ms: round3(floor),
                 single_ms_p50: round3(percentile(single, 0.5)), single_ms_p99: round3(percentile(single, 0.99)),
                 single_kernel: kernel.rawValue, blas_single_ms_p50: round3(percentile(blasTimes, 0.5)),
                 simd_single_ms_p50: round3(percentile(simdTimes, 0.5)),
@@ -146,7 +152,7 @@ struct Bench: ParsableCommand {
             switch format {
             case .json: printJSON(report)
             case .text:
-                print("matrix          \(rows) × \(dim) Float32 (\(String(format: "%.1f", Double(rows * dim * 4) / 1_048_576)) MiB), \(threadCount) thread(s)")
+                print("matrix          \(rows) × \(dim) \(precision == .float32 ? "Float32" : "bfloat16") (\(String(format: "%.1f", Double(index.matrixBytes) / 1_048_576)) MiB), \(threadCount) thread(s)")
                 print("BLAS            \(blas)")
                 print(String(format: "memory floor    %.3f ms (read-only scan of the matrix)", report.floor_ms))
                 print(String(format: "single query    p50 %.3f ms  p99 %.3f ms  (%.2f× the floor, %@ kernel)", report.single_ms_p50, report.single_ms_p99, report.ratio_to_floor, report.single_kernel))

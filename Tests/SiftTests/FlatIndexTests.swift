@@ -34,8 +34,8 @@ private func bruteForce(_ rows: [[Float]], live: [Bool]? = nil, query: [Float], 
     return Array(all.prefix(max(k, 0)))
 }
 
-private func makeIndex(_ rows: [[Float]], dimension: Int) -> FlatIndex {
-    var index = FlatIndex(dimension: dimension)
+private func makeIndex(_ rows: [[Float]], dimension: Int, precision: MatrixPrecision = .float32) -> FlatIndex {
+    var index = FlatIndex(dimension: dimension, precision: precision)
     for (i, r) in rows.enumerated() {
         let row = index.add(r)
         #expect(row == i)
@@ -96,6 +96,77 @@ struct FlatIndexTests {
                 #expect(index.search(q, k: k) == bruteForce(rows, query: q, k: k), "k = \(k)")
             }
         }
+    }
+
+    @Test("every kernel and precision equals brute force exactly, tombstones included", arguments: cases)
+    func kernelsAgree(c: FlatCase) {
+        // Integers in -3...3 are exact in bfloat16 too, so both precisions must match exactly.
+        let rows = integerVectors(count: c.count, dimension: c.dimension, seed: UInt64(c.count * 31 + c.dimension))
+        for precision in MatrixPrecision.allCases {
+            var index = makeIndex(rows, dimension: c.dimension, precision: precision)
+            #expect(index.precision == precision)
+            #expect(index.matrixBytes == c.count * c.dimension * precision.bytesPerElement)
+            var live = [Bool](repeating: true, count: c.count)
+            for row in stride(from: 0, to: c.count, by: 3) { index.remove(row: row); live[row] = false }
+            let queries = integerVectors(count: 4, dimension: c.dimension, seed: 7)
+            for q in queries {
+                for k in Self.ks(c.count) {
+                    let want = bruteForce(rows, live: live, query: q, k: k)
+                    for kernel in FlatIndex.SingleQueryKernel.allCases {
+                        for threads in [0, 1, 3] {
+                            #expect(index.search(q, k: k, kernel: kernel, threads: threads) == want, "\(precision) \(kernel) k = \(k) threads = \(threads)")
+                        }
+                    }
+                }
+            }
+            let batch = index.search(batch: queries, k: 5)
+            for (q, got) in zip(queries, batch) { #expect(got == bruteForce(rows, live: live, query: q, k: 5), "\(precision) batch") }
+            let (compact, mapping) = index.compacted()
+            #expect(compact.precision == precision && compact.count == live.filter { $0 }.count)
+            for (old, new) in mapping.enumerated() { if let new { #expect(compact.vector(at: new) == rows[old]) } }
+        }
+    }
+
+    @Test("bfloat16 rows are stored rounded to nearest even and searched as stored")
+    func bfloat16Rounding() {
+        let p = MatrixPrecision.bfloat16
+        #expect(p.rounded(1) == 1 && p.rounded(-0.5) == -0.5 && p.rounded(0) == 0)
+        #expect(p.rounded(1 + 0x1p-8) == 1, "a tie rounds to the even neighbour")
+        #expect(p.rounded(1 + 3 * 0x1p-8) == 1 + 0x1p-6, "a tie rounds to the even neighbour")
+        #expect(p.rounded(1 + 0x1p-8 + 0x1p-20) == 1 + 0x1p-7, "above the tie rounds up")
+        #expect(p.rounded(.infinity) == .infinity && p.rounded(.nan).isNaN)
+        #expect(MatrixPrecision.float32.rounded(1 + 0x1p-20) == 1 + 0x1p-20)
+        let rows = unitVectors(count: 300, dimension: 70, seed: 3)
+        let index = makeIndex(rows, dimension: 70, precision: .bfloat16)
+        let rounded = rows.map { $0.map(p.rounded) }
+        for (i, r) in rounded.enumerated() { #expect(index.vector(at: i) == r) }
+        for q in unitVectors(count: 4, dimension: 70, seed: 9) {
+            let all = Dictionary(uniqueKeysWithValues: bruteForce(rounded, query: q, k: rounded.count).map { ($0.row, $0.score) })
+            for kernel in FlatIndex.SingleQueryKernel.allCases {
+                expectClose(index.search(q, k: 10, kernel: kernel), bruteForce(rounded, query: q, k: 10), allScores: all)
+            }
+            // Rounding moves a unit vector's scores by well under 1 %.
+            let exact = bruteForce(rows, query: q, k: 1)[0].score
+            #expect(abs(index.search(q, k: 1)[0].score - exact) < 0.01)
+        }
+    }
+
+    @Test("automatic picks sgemv for small matrices and the SIMD scan from the threshold on")
+    func automaticKernel() {
+        let small = makeIndex(unitVectors(count: 10, dimension: 8, seed: 1), dimension: 8)
+        #expect(small.resolvedKernel(.automatic) == .blas)
+        #expect(small.resolvedKernel(.simd) == .simd && small.resolvedKernel(.blas) == .blas)
+        #expect(FlatIndex(dimension: 8, precision: .bfloat16).resolvedKernel(.automatic) == .simd)
+        let dimension = 1024
+        let rowsAtThreshold = FlatIndex.simdScanThresholdBytes / (dimension * MemoryLayout<Float>.stride)
+        var large = FlatIndex(dimension: dimension, reservingCapacity: rowsAtThreshold)
+        let block = [Float](repeating: 0.5, count: rowsAtThreshold * dimension)
+        block.withUnsafeBufferPointer { large.add(rows: rowsAtThreshold - 1, contentsOf: UnsafeBufferPointer(rebasing: $0[0..<((rowsAtThreshold - 1) * dimension)])) }
+        #expect(large.resolvedKernel(.automatic) == .blas)
+        _ = large.add([Float](repeating: 1, count: dimension))
+        #expect(large.resolvedKernel(.automatic) == .simd)
+        let query = [Float](repeating: 1, count: dimension)
+        #expect(large.search(query, k: 1) == [ScoredRow(row: rowsAtThreshold - 1, score: Float(dimension))])
     }
 
     @Test("search agrees with brute force on random unit vectors", arguments: cases)

@@ -2,11 +2,15 @@ import Dispatch
 import Foundation
 import CBLAS
 
-/// An exact (brute-force) cosine index over one contiguous row-major Float32 matrix.
+/// An exact (brute-force) cosine index over one contiguous row-major matrix.
 ///
-/// Rows are L2-normalised vectors, so cosine similarity is a dot product: one query is a
-/// single `cblas_sgemv` over the whole matrix, a batch of queries one `cblas_sgemm`,
-/// followed by a bounded-heap top-k per query (never a full sort).
+/// Rows are L2-normalised vectors, so cosine similarity is a dot product. The matrix holds
+/// Float32 components (``MatrixPrecision/float32``, the default) or bfloat16 ones
+/// (``MatrixPrecision/bfloat16``: half the bytes, widened exactly to Float32 while read).
+/// One query is a `cblas_sgemv` over the Float32 matrix, or a multi-threaded SIMD scan once
+/// the matrix is large enough to be bound by memory bandwidth (see ``SingleQueryKernel``);
+/// a batch of queries is one `cblas_sgemm` per tile of rows. Each is followed by a
+/// bounded-heap top-k per query (never a full sort).
 ///
 /// `FlatIndex` is a value type with copy-on-write storage; a copy is a consistent
 /// snapshot that other threads may search while the original is being changed. Removed
@@ -15,6 +19,8 @@ import CBLAS
 public struct FlatIndex: Sendable {
     /// Width of every row.
     public let dimension: Int
+    /// How components are stored.
+    public var precision: MatrixPrecision { storage.precision }
     /// Number of rows, tombstones included.
     public private(set) var count: Int
     var storage: MatrixStorage
@@ -23,13 +29,13 @@ public struct FlatIndex: Sendable {
     /// Number of rows that are not tombstones.
     public private(set) var liveCount: Int
 
-    /// An empty index of `dimension`-wide rows.
-    public init(dimension: Int, reservingCapacity capacity: Int = 0) {
+    /// An empty index of `dimension`-wide rows stored with `precision`.
+    public init(dimension: Int, precision: MatrixPrecision = .float32, reservingCapacity capacity: Int = 0) {
         precondition(dimension > 0, "dimension must be positive")
         self.dimension = dimension
         count = 0
         liveCount = 0
-        storage = MatrixStorage(dimension: dimension, capacityRows: max(capacity, 16))
+        storage = MatrixStorage(dimension: dimension, precision: precision, capacityRows: max(capacity, 16))
         live = []
     }
 
@@ -45,7 +51,11 @@ public struct FlatIndex: Sendable {
     /// Whether the matrix is served from a memory-mapped file.
     public var isMemoryMapped: Bool { storage.isMapped }
 
-    /// Appends a row; returns its row number. The vector should be L2-normalised.
+    /// Bytes of the matrix (rows × dimension × bytes per component).
+    public var matrixBytes: Int { count * storage.rowBytes }
+
+    /// Appends a row; returns its row number. The vector should be L2-normalised; a
+    /// bfloat16 index stores it rounded to nearest.
     /// - Complexity: amortised O(dimension).
     @discardableResult
     public mutating func add(_ vector: [Float]) -> Int {
@@ -54,9 +64,7 @@ public struct FlatIndex: Sendable {
             let capacity = storage.capacityRows <= count ? max(16, count * 2) : storage.capacityRows
             storage = storage.copy(rows: count, capacityRows: capacity)
         }
-        vector.withUnsafeBufferPointer { src in
-            (storage.pointer + count * dimension).update(from: src.baseAddress!, count: dimension)
-        }
+        vector.withUnsafeBufferPointer { storage.store($0.baseAddress!, rows: 1, at: count) }
         live.append(true)
         liveCount += 1
         count += 1
@@ -71,7 +79,7 @@ public struct FlatIndex: Sendable {
         if !isKnownUniquelyReferenced(&storage) || storage.isMapped || storage.capacityRows < count + rows {
             storage = storage.copy(rows: count, capacityRows: max(count + rows, storage.capacityRows))
         }
-        (storage.pointer + count * dimension).update(from: matrix.baseAddress!, count: rows * dimension)
+        storage.store(matrix.baseAddress!, rows: rows, at: count)
         live.append(contentsOf: repeatElement(true, count: rows))
         liveCount += rows
         count += rows
@@ -86,10 +94,46 @@ public struct FlatIndex: Sendable {
     /// Whether `row` is live (not removed).
     public func isLive(_ row: Int) -> Bool { row >= 0 && row < count && live[row] }
 
-    /// A copy of row `row`.
+    /// A copy of row `row` (as stored: rounded for a bfloat16 index).
     public func vector(at row: Int) -> [Float] {
         precondition(row >= 0 && row < count)
-        return Array(UnsafeBufferPointer(start: storage.pointer + row * dimension, count: dimension))
+        return [Float](unsafeUninitializedCapacity: dimension) { out, initialized in
+            storage.decode(rows: 1, from: row, into: out.baseAddress!)
+            initialized = dimension
+        }
+    }
+
+    // MARK: - Single query
+
+    /// Which kernel computes the scores of a single query.
+    public enum SingleQueryKernel: String, Sendable, CaseIterable {
+        /// For a Float32 matrix: `blas` below ``FlatIndex/simdScanThresholdBytes``, `simd`
+        /// from there on; for a bfloat16 matrix: `simd`.
+        ///
+        /// Measured on a 2-core x86-64 VM with OpenBLAS 0.3.21 (`sift bench --dim 512`): at
+        /// 5,000 rows sgemv takes 0.08 ms and the scan 0.32 ms (thread start-up dominates);
+        /// at 50,000 rows (100 MiB) they are level; at 1,000,000 rows sgemv is 1.46× the
+        /// bandwidth floor and the scan 1.04×.
+        case automatic
+        /// `cblas_sgemv` (the BLAS implementation decides threading). A bfloat16 matrix is
+        /// widened to Float32 a tile of rows at a time first.
+        case blas
+        /// A Swift SIMD scan: each row's dot product with four vector accumulators, rows
+        /// split across `threads` threads. A single query is bound by memory bandwidth, and
+        /// this scan stays closer to the bandwidth floor than OpenBLAS's sgemv on large
+        /// matrices (see README, Speed).
+        case simd
+    }
+
+    /// Matrix size (bytes) from which ``SingleQueryKernel/automatic`` uses the SIMD scan
+    /// on a Float32 matrix.
+    public static let simdScanThresholdBytes = 128 << 20
+
+    /// The concrete kernel (`blas` or `simd`) that `kernel` stands for on this matrix.
+    public func resolvedKernel(_ kernel: SingleQueryKernel) -> SingleQueryKernel {
+        guard kernel == .automatic else { return kernel }
+        if precision == .bfloat16 { return .simd }
+        return matrixBytes >= FlatIndex.simdScanThresholdBytes ? .simd : .blas
     }
 
     /// The `k` live rows most similar to `query` (dot product), best first.
@@ -98,178 +142,25 @@ public struct FlatIndex: Sendable {
     ///   - query: a `dimension`-wide vector (normalise it for cosine scores).
     ///   - k: how many rows to return; 0 gives none.
     ///   - minScore: rows scoring below this are left out.
+    /// The scores come from the kernel that ``SingleQueryKernel/automatic`` picks.
     /// - Complexity: O(count · dimension) for the matrix–vector product, O(count · log k)
     ///   for the selection.
     public func search(_ query: [Float], k: Int, minScore: Float = -.infinity) -> [ScoredRow] {
-        precondition(query.count == dimension, "query has \(query.count) components, index has \(dimension)")
-        guard k > 0, count > 0 else { return [] }
-        // sgemv overwrites every score (beta = 0): no need to zero the buffer first.
-        let scores = [Float](unsafeUninitializedCapacity: count) { out, initialized in
-            query.withUnsafeBufferPointer { q in
-                FlatIndex.gemv(matrix: storage.pointer, rows: count, dimension: dimension, query: q.baseAddress!, out: out.baseAddress!)
-            }
-            initialized = count
-        }
-        return scores.withUnsafeBufferPointer { s in
-            live.withUnsafeBufferPointer { alive in
-                TopKSelector.select(scores: s, k: k, minScore: minScore) { alive[$0] }
-            }
-        }
-    }
-
-    /// Searches many queries at once with matrix–matrix products (`cblas_sgemm`); result `i`
-    /// equals `search(queries[i], k:minScore:)`.
-    ///
-    /// The matrix is processed in tiles of rows so that the score buffer stays small (a few
-    /// MiB, cache-resident) whatever the number of rows; after each tile's sgemm the top-k
-    /// heaps of the queries are updated on up to `threads` threads (0 = all cores), in
-    /// turn with BLAS, so the two never compete for cores.
-    /// - Complexity: O(count · dimension · queries) for the products, O(count · queries ·
-    ///   log k) for the selection.
-    public func search(batch queries: [[Float]], k: Int, minScore: Float = -.infinity, threads: Int = 0) -> [[ScoredRow]] {
-        guard !queries.isEmpty else { return [] }
-        guard k > 0, count > 0 else { return Array(repeating: [], count: queries.count) }
-        let n = queries.count
-        var packed = [Float](repeating: 0, count: n * dimension)
-        for (i, q) in queries.enumerated() {
-            precondition(q.count == dimension, "query has \(q.count) components, index has \(dimension)")
-            packed.replaceSubrange(i * dimension..<(i + 1) * dimension, with: q)
-        }
-        let tileRows = max(256, min(count, (4 << 20) / n))  // ≤ 16 MiB of scores
-        let selectors = UnsafeMutableBufferPointer<TopKSelector>.allocate(capacity: n)
-        selectors.initialize(repeating: TopKSelector(k: k))
-        defer { selectors.deinitialize(); selectors.deallocate() }
-        let scores = UnsafeMutableBufferPointer<Float>.allocate(capacity: n * tileRows)
-        defer { scores.deallocate() }
-        let workers = max(1, min(threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount, n))
-        let shared = SendableBatch(selectors: selectors, scores: scores)
-        live.withUnsafeBufferPointer { alive in
-            let aliveShared = SendableLive(alive)
-            packed.withUnsafeBufferPointer { qp in
-                var start = 0
-                while start < count {
-                    let rows = min(tileRows, count - start)
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(rows), Int32(dimension), 1,
-                                qp.baseAddress!, Int32(dimension), storage.pointer + start * dimension, Int32(dimension), 0,
-                                scores.baseAddress!, Int32(rows))
-                    let offset = start
-                    DispatchQueue.concurrentPerform(iterations: workers) { w in
-                        var q = w
-                        while q < n {
-                            let row = UnsafeBufferPointer(rebasing: shared.scores[(q * rows)..<((q + 1) * rows)])
-                            shared.selectors[q].offer(scores: row, rowOffset: offset, minScore: minScore) { aliveShared.buffer[$0] }
-                            q += workers
-                        }
-                    }
-                    start += rows
-                }
-            }
-        }
-        return selectors.map { $0.sorted() }
-    }
-
-    /// Scores of the given rows only (a gathered dot product per row).
-    func scores(of rows: [Int], query: [Float]) -> [Float] {
-        rows.map { row in
-            query.withUnsafeBufferPointer { q in
-                cblas_sdot(Int32(dimension), storage.pointer + row * dimension, 1, q.baseAddress!, 1)
-            }
-        }
-    }
-
-    /// A copy without tombstones, and the old row → new row mapping (nil for removed rows).
-    public func compacted() -> (index: FlatIndex, mapping: [Int?]) {
-        var result = FlatIndex(dimension: dimension, reservingCapacity: liveCount)
-        var mapping = [Int?](repeating: nil, count: count)
-        for row in 0..<count where live[row] {
-            mapping[row] = result.add(vector(at: row))
-        }
-        return (result, mapping)
-    }
-
-    static func gemv(matrix: UnsafePointer<Float>, rows: Int, dimension: Int, query: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>) {
-        // BLAS takes Int32 dimensions: split very tall matrices into row blocks.
-        let maxRows = Int(Int32.max) / max(dimension, 1)
-        var start = 0
-        while start < rows {
-            let n = min(maxRows, rows - start)
-            cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(n), Int32(dimension), 1,
-                        matrix + start * dimension, Int32(dimension), query, 1, 0, out + start, 1)
-            start += n
-        }
-    }
-}
-
-extension FlatIndex {
-    /// Reads every float of the matrix once (a sum over 8 independent lanes, split across
-    /// `threads` threads): the memory-bandwidth floor that a search cannot beat.
-    public func scanChecksum(threads: Int = 1) -> Float {
-        let total = count * dimension
-        let workers = max(1, min(threads, max(1, total / 65536)))
-        let partial = UnsafeMutableBufferPointer<Float>.allocate(capacity: workers)
-        partial.initialize(repeating: 0)
-        defer { partial.deallocate() }
-        let out = SendableBuffer(partial)
-        let base = SendablePointer(storage.pointer)
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
-            let start = total * w / workers, end = total * (w + 1) / workers
-            var acc = SIMD16<Float>()
-            var i = start
-            let p = base.pointer
-            while i + 16 <= end {
-                acc += UnsafeRawPointer(p + i).loadUnaligned(as: SIMD16<Float>.self)
-                i += 16
-            }
-            var s = acc.sum()
-            while i < end { s += p[i]; i += 1 }
-            out.buffer[w] = s
-        }
-        return partial.reduce(0, +)
-    }
-}
-
-struct SendableBatch: @unchecked Sendable {
-    let selectors: UnsafeMutableBufferPointer<TopKSelector>
-    let scores: UnsafeMutableBufferPointer<Float>
-}
-
-struct SendableLive: @unchecked Sendable {
-    let buffer: UnsafeBufferPointer<Bool>
-    init(_ buffer: UnsafeBufferPointer<Bool>) { self.buffer = buffer }
-}
-
-struct SendablePointer: @unchecked Sendable {
-    let pointer: UnsafeMutablePointer<Float>
-    init(_ pointer: UnsafeMutablePointer<Float>) { self.pointer = pointer }
-}
-
-extension FlatIndex {
-    /// Which kernel computes the scores of a single query.
-    public enum SingleQueryKernel: String, Sendable, CaseIterable {
-        /// `cblas_sgemv` (the BLAS implementation decides threading).
-        case blas
-        /// A Swift SIMD scan: each row's dot product with 16-wide vectors and four
-        /// accumulators, rows split across `threads` threads. A single query is bound by
-        /// memory bandwidth, and this scan stays closer to the bandwidth floor than
-        /// OpenBLAS's sgemv on the machines we measured (see README, Speed).
-        case simd
+        search(query, k: k, minScore: minScore, kernel: .automatic)
     }
 
     /// The `k` best rows for `query`, computing the scores with `kernel` on `threads`
     /// threads (0 = all cores; the BLAS kernel ignores it).
     public func search(_ query: [Float], k: Int, minScore: Float = -.infinity, kernel: SingleQueryKernel, threads: Int = 0) -> [ScoredRow] {
-        guard kernel == .simd else { return search(query, k: k, minScore: minScore) }
         precondition(query.count == dimension, "query has \(query.count) components, index has \(dimension)")
         guard k > 0, count > 0 else { return [] }
-        let workers = max(1, min(threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount, count / 4096 + 1))
+        let useSIMD = resolvedKernel(kernel) == .simd
         let scores = [Float](unsafeUninitializedCapacity: count) { out, initialized in
-            let outShared = SendablePointer(out.baseAddress!)
-            let matrix = SendablePointer(storage.pointer)
             query.withUnsafeBufferPointer { q in
-                let qShared = SendablePointer(UnsafeMutablePointer(mutating: q.baseAddress!))
-                DispatchQueue.concurrentPerform(iterations: workers) { w in
-                    let start = count * w / workers, end = count * (w + 1) / workers
-                    FlatIndex.simdScores(matrix.pointer, rows: start..<end, dimension: dimension, query: qShared.pointer, out: outShared.pointer)
+                if useSIMD {
+                    simdScores(query: q.baseAddress!, out: out.baseAddress!, threads: threads)
+                } else {
+                    blasScores(query: q.baseAddress!, out: out.baseAddress!)
                 }
             }
             initialized = count
@@ -277,6 +168,57 @@ extension FlatIndex {
         return scores.withUnsafeBufferPointer { s in
             live.withUnsafeBufferPointer { alive in
                 TopKSelector.select(scores: s, k: k, minScore: minScore) { alive[$0] }
+            }
+        }
+    }
+
+    /// Rows per tile when a bfloat16 matrix is widened for BLAS (≤ 4 MiB of Float32).
+    private var decodeTileRows: Int { max(64, (1 << 20) / dimension) }
+
+    private func blasScores(query: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>) {
+        if precision == .float32 {
+            FlatIndex.gemv(matrix: storage.floats, rows: count, dimension: dimension, query: query, out: out)
+            return
+        }
+        let tile = min(decodeTileRows, count)
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: tile * dimension)
+        defer { scratch.deallocate() }
+        var start = 0
+        while start < count {
+            let rows = min(tile, count - start)
+            storage.decode(rows: rows, from: start, into: scratch)
+            FlatIndex.gemv(matrix: scratch, rows: rows, dimension: dimension, query: query, out: out + start)
+            start += rows
+        }
+    }
+
+    private func simdScores(query: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, threads: Int) {
+        // Small matrices are scanned on the calling thread: starting workers costs more
+        // than the scan (about 0.1 ms).
+        let byBytes = matrixBytes < (4 << 20) ? 1 : count / 1024 + 1
+        let workers = max(1, min(threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount, byBytes))
+        let outShared = SendablePointer(out)
+        let raw = SendableRaw(storage.raw)
+        let d = dimension
+        let n = count
+        if precision == .float32 {
+            let q = SendablePointer(UnsafeMutablePointer(mutating: query))
+            DispatchQueue.concurrentPerform(iterations: workers) { w in
+                FlatIndex.simdScores(raw.pointer.assumingMemoryBound(to: Float.self), rows: (n * w / workers)..<(n * (w + 1) / workers),
+                                     dimension: d, query: q.pointer, out: outShared.pointer)
+            }
+        } else {
+            // The query split into its even and odd components, matching the two halves of
+            // each 32-bit word of the bfloat16 row (see `bfloat16Scores`).
+            let half = d / 2
+            let split = UnsafeMutablePointer<Float>.allocate(capacity: max(2 * half, 1))
+            defer { split.deallocate() }
+            for i in 0..<half { split[i] = query[2 * i]; split[half + i] = query[2 * i + 1] }
+            let q = SendablePointer(UnsafeMutablePointer(mutating: query))
+            let s = SendablePointer(split)
+            DispatchQueue.concurrentPerform(iterations: workers) { w in
+                FlatIndex.bfloat16Scores(raw.pointer, rows: (n * w / workers)..<(n * (w + 1) / workers), dimension: d,
+                                         query: q.pointer, even: s.pointer, odd: s.pointer + half, out: outShared.pointer)
             }
         }
     }
@@ -311,4 +253,187 @@ extension FlatIndex {
             out[r] = s
         }
     }
+
+    /// Dot products of bfloat16 rows with a Float32 query. Each 32-bit word of a row holds
+    /// two components (little-endian: component 2i in the low half, 2i+1 in the high half);
+    /// `word << 16` and `word & 0xFFFF0000` are those two components as Float32 bits, so a
+    /// row is widened with one shift and one mask per two components and multiplied with
+    /// the query's even and odd components.
+    static func bfloat16Scores(_ matrix: UnsafeMutableRawPointer, rows: Range<Int>, dimension d: Int, query: UnsafePointer<Float>,
+                               even: UnsafePointer<Float>, odd: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>) {
+        let vectorEnd = d - d % 32  // components handled 32 at a time (16 words)
+        let mask = SIMD8<UInt32>(repeating: 0xFFFF_0000)
+        let e = UnsafeRawPointer(even), o = UnsafeRawPointer(odd)
+        for r in rows {
+            let row = UnsafeRawPointer(matrix + r * d * 2)
+            var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
+            var j = 0
+            while j < vectorEnd {
+                let w0 = row.loadUnaligned(fromByteOffset: j * 2, as: SIMD8<UInt32>.self)
+                let w1 = row.loadUnaligned(fromByteOffset: j * 2 + 32, as: SIMD8<UInt32>.self)
+                let h = j / 2 * 4  // byte offset into the even/odd halves
+                a0 += unsafeBitCast(w0 &<< 16, to: SIMD8<Float>.self) * e.loadUnaligned(fromByteOffset: h, as: SIMD8<Float>.self)
+                a1 += unsafeBitCast(w0 & mask, to: SIMD8<Float>.self) * o.loadUnaligned(fromByteOffset: h, as: SIMD8<Float>.self)
+                a2 += unsafeBitCast(w1 &<< 16, to: SIMD8<Float>.self) * e.loadUnaligned(fromByteOffset: h + 32, as: SIMD8<Float>.self)
+                a3 += unsafeBitCast(w1 & mask, to: SIMD8<Float>.self) * o.loadUnaligned(fromByteOffset: h + 32, as: SIMD8<Float>.self)
+                j += 32
+            }
+            var s = ((a0 + a1) + (a2 + a3)).sum()
+            let bits = row.assumingMemoryBound(to: UInt16.self)
+            while j < d { s += MatrixPrecision.float(bfloat16: bits[j]) * query[j]; j += 1 }
+            out[r] = s
+        }
+    }
+
+    // MARK: - Batch
+
+    /// Searches many queries at once with matrix–matrix products (`cblas_sgemm`); result `i`
+    /// equals `search(queries[i], k:minScore:)` up to Float32 rounding.
+    ///
+    /// The matrix is processed in tiles of rows so that the score buffer stays small (a few
+    /// MiB, cache-resident) whatever the number of rows; after each tile's sgemm the top-k
+    /// heaps of the queries are updated on up to `threads` threads (0 = all cores), in
+    /// turn with BLAS, so the two never compete for cores. A bfloat16 tile is widened to
+    /// Float32 before its sgemm.
+    /// - Complexity: O(count · dimension · queries) for the products, O(count · queries ·
+    ///   log k) for the selection.
+    public func search(batch queries: [[Float]], k: Int, minScore: Float = -.infinity, threads: Int = 0) -> [[ScoredRow]] {
+        guard !queries.isEmpty else { return [] }
+        guard k > 0, count > 0 else { return Array(repeating: [], count: queries.count) }
+        let n = queries.count
+        var packed = [Float](repeating: 0, count: n * dimension)
+        for (i, q) in queries.enumerated() {
+            precondition(q.count == dimension, "query has \(q.count) components, index has \(dimension)")
+            packed.replaceSubrange(i * dimension..<(i + 1) * dimension, with: q)
+        }
+        var tileRows = max(256, min(count, (4 << 20) / n))  // ≤ 16 MiB of scores
+        if precision != .float32 { tileRows = min(tileRows, decodeTileRows) }
+        let selectors = UnsafeMutableBufferPointer<TopKSelector>.allocate(capacity: n)
+        selectors.initialize(repeating: TopKSelector(k: k))
+        defer { selectors.deinitialize(); selectors.deallocate() }
+        let scores = UnsafeMutableBufferPointer<Float>.allocate(capacity: n * tileRows)
+        defer { scores.deallocate() }
+        let widened: UnsafeMutablePointer<Float>? = precision == .float32 ? nil : .allocate(capacity: tileRows * dimension)
+        defer { widened?.deallocate() }
+        let workers = max(1, min(threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount, n))
+        let shared = SendableBatch(selectors: selectors, scores: scores)
+        live.withUnsafeBufferPointer { alive in
+            let aliveShared = SendableLive(alive)
+            packed.withUnsafeBufferPointer { qp in
+                var start = 0
+                while start < count {
+                    let rows = min(tileRows, count - start)
+                    let tile: UnsafePointer<Float>
+                    if let widened {
+                        storage.decode(rows: rows, from: start, into: widened)
+                        tile = UnsafePointer(widened)
+                    } else {
+                        tile = UnsafePointer(storage.floats + start * dimension)
+                    }
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(rows), Int32(dimension), 1,
+                                qp.baseAddress!, Int32(dimension), tile, Int32(dimension), 0,
+                                scores.baseAddress!, Int32(rows))
+                    let offset = start
+                    DispatchQueue.concurrentPerform(iterations: workers) { w in
+                        var q = w
+                        while q < n {
+                            let row = UnsafeBufferPointer(rebasing: shared.scores[(q * rows)..<((q + 1) * rows)])
+                            shared.selectors[q].offer(scores: row, rowOffset: offset, minScore: minScore) { aliveShared.buffer[$0] }
+                            q += workers
+                        }
+                    }
+                    start += rows
+                }
+            }
+        }
+        return selectors.map { $0.sorted() }
+    }
+
+    /// Scores of the given rows only (a gathered dot product per row).
+    func scores(of rows: [Int], query: [Float]) -> [Float] {
+        rows.map { row in
+            let v = vector(at: row)
+            return query.withUnsafeBufferPointer { q in
+                v.withUnsafeBufferPointer { cblas_sdot(Int32(dimension), $0.baseAddress!, 1, q.baseAddress!, 1) }
+            }
+        }
+    }
+
+    /// A copy without tombstones, and the old row → new row mapping (nil for removed rows).
+    public func compacted() -> (index: FlatIndex, mapping: [Int?]) {
+        var result = FlatIndex(dimension: dimension, precision: precision, reservingCapacity: liveCount)
+        var mapping = [Int?](repeating: nil, count: count)
+        for row in 0..<count where live[row] {
+            if !isKnownUniquelyReferenced(&result.storage) || result.storage.capacityRows <= result.count {
+                result.storage = result.storage.copy(rows: result.count, capacityRows: max(16, result.count * 2))
+            }
+            // Copy the stored bits: no second rounding.
+            (result.storage.raw + result.count * storage.rowBytes).copyMemory(from: storage.raw + row * storage.rowBytes, byteCount: storage.rowBytes)
+            result.live.append(true)
+            result.liveCount += 1
+            result.count += 1
+            mapping[row] = result.count - 1
+        }
+        return (result, mapping)
+    }
+
+    static func gemv(matrix: UnsafePointer<Float>, rows: Int, dimension: Int, query: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>) {
+        // BLAS takes Int32 dimensions: split very tall matrices into row blocks.
+        let maxRows = Int(Int32.max) / max(dimension, 1)
+        var start = 0
+        while start < rows {
+            let n = min(maxRows, rows - start)
+            cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(n), Int32(dimension), 1,
+                        matrix + start * dimension, Int32(dimension), query, 1, 0, out + start, 1)
+            start += n
+        }
+    }
+}
+
+extension FlatIndex {
+    /// Reads every byte of the matrix once (a sum over 16 independent lanes, split across
+    /// `threads` threads): the memory-bandwidth floor that a search cannot beat.
+    public func scanChecksum(threads: Int = 1) -> Float {
+        let total = matrixBytes / 4
+        let workers = max(1, min(threads, max(1, total / 65536)))
+        let partial = UnsafeMutableBufferPointer<Float>.allocate(capacity: workers)
+        partial.initialize(repeating: 0)
+        defer { partial.deallocate() }
+        let out = SendableBuffer(partial)
+        let base = SendableRaw(storage.raw)
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            let start = total * w / workers, end = total * (w + 1) / workers
+            var acc = SIMD16<Float>()
+            var i = start
+            let p = base.pointer
+            while i + 16 <= end {
+                acc += p.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
+                i += 16
+            }
+            var s = acc.sum()
+            while i < end { s += p.loadUnaligned(fromByteOffset: i * 4, as: Float.self); i += 1 }
+            out.buffer[w] = s
+        }
+        return partial.reduce(0, +)
+    }
+}
+
+struct SendableBatch: @unchecked Sendable {
+    let selectors: UnsafeMutableBufferPointer<TopKSelector>
+    let scores: UnsafeMutableBufferPointer<Float>
+}
+
+struct SendableLive: @unchecked Sendable {
+    let buffer: UnsafeBufferPointer<Bool>
+    init(_ buffer: UnsafeBufferPointer<Bool>) { self.buffer = buffer }
+}
+
+struct SendablePointer: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<Float>
+    init(_ pointer: UnsafeMutablePointer<Float>) { self.pointer = pointer }
+}
+
+struct SendableRaw: @unchecked Sendable {
+    let pointer: UnsafeMutableRawPointer
+    init(_ pointer: UnsafeMutableRawPointer) { self.pointer = pointer }
 }

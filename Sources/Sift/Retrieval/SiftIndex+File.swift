@@ -20,7 +20,7 @@ public enum IndexVerification: Sendable {
 /// | bytes | content |
 /// |---|---|
 /// | 0..<4096 | header: magic `SIFTIDX\0`, format version, model fingerprint, dimension, row and document counts, a table of sections (kind, offset, length, checksum), the model identifier, and the header's own checksum in its last 8 bytes |
-/// | page-aligned | matrix: rows × dimension Float32, row-major (memory-mapped on open) |
+/// | page-aligned | matrix: rows × dimension Float32 or bfloat16 (the model's `matrixPrecision`, also in the header: 0 or 1 after the dimension), row-major (memory-mapped on open) |
 /// | | rows: per passage: document, ordinal, span, lengths, norm, live flag |
 /// | | texts: offsets + UTF-8 passage texts |
 /// | | documents: per document its live flag, content hash and length-prefixed UTF-8 fields |
@@ -93,8 +93,8 @@ extension SiftIndex {
         sections.append((.meta, Array((try? encoder.encode(["corpusFingerprint": corpusFingerprint])) ?? Data())))
 
         // Layout: header page, matrix (page-aligned), then the other sections 8-aligned.
-        let matrixBytes = matrix.count * matrix.dimension * MemoryLayout<Float>.stride
-        let matrixBuffer = UnsafeRawBufferPointer(start: matrix.storage.pointer, count: matrixBytes)
+        let matrixBytes = matrix.matrixBytes
+        let matrixBuffer = UnsafeRawBufferPointer(start: matrix.storage.raw, count: matrixBytes)
         var entries: [F.SectionEntry] = [F.SectionEntry(kind: .matrix, offset: F.headerSize, length: matrixBytes,
                                                         checksum: Checksum.compute(matrixBuffer))]
         var offset = F.headerSize + matrixBytes
@@ -111,7 +111,7 @@ extension SiftIndex {
         var h = BinaryWriter()
         h.bytes.append(contentsOf: F.magic)
         h.u32(F.version); h.u32(UInt32(entries.count)); h.u64(model.fingerprint)
-        h.u32(UInt32(matrix.dimension)); h.u32(0); h.i64(rows.count); h.i64(documentList.count)
+        h.u32(UInt32(matrix.dimension)); h.u32(matrix.precision == .float32 ? 0 : 1); h.i64(rows.count); h.i64(documentList.count)
         for e in entries { h.u32(e.kind.rawValue); h.u32(0); h.i64(e.offset); h.i64(e.length); h.u64(e.checksum) }
         h.string(model.identifier)
         h.bytes.append(contentsOf: [UInt8](repeating: 0, count: F.headerSize - 8 - h.bytes.count))
@@ -157,7 +157,8 @@ extension SiftIndex {
         guard version == F.version else { throw corrupt("unknown format version \(version)") }
         let sectionCount = Int(try r.u32())
         let fingerprint = try r.u64()
-        let dimension = Int(try r.u32()); _ = try r.u32()
+        let dimension = Int(try r.u32())
+        let precisionCode = try r.u32()
         let rowCount = try r.i64()
         let documentCount = try r.i64()
         guard (1...64).contains(sectionCount), dimension > 0, rowCount >= 0, documentCount >= 0 else {
@@ -196,15 +197,17 @@ extension SiftIndex {
         if let expected = expectedModel, expected.fingerprint != fingerprint || expected.identifier != indexModelID {
             throw .modelMismatch(path: path, indexModel: indexModelID, expected: expected.identifier)
         }
-        guard model.fingerprint == fingerprint, model.dimension == dimension else {
+        guard model.fingerprint == fingerprint, model.dimension == dimension,
+              precisionCode == (model.matrixPrecision == .float32 ? 0 : 1) else {
             throw corrupt("the model section does not match the header")
         }
+        let bytesPerElement = model.matrixPrecision.bytesPerElement
         do { try model.validate() } catch { throw corrupt("model section: \(error)") }
         // Matrix.
         let matrixEntry = entries[.matrix]!
         let (rowsTimesDim, overflow) = rowCount.multipliedReportingOverflow(by: dimension)
-        guard !overflow, !rowsTimesDim.multipliedReportingOverflow(by: 4).overflow,
-              matrixEntry.length == rowsTimesDim * 4, matrixEntry.offset % 64 == 0 else {
+        guard !overflow, !rowsTimesDim.multipliedReportingOverflow(by: bytesPerElement).overflow,
+              matrixEntry.length == rowsTimesDim * bytesPerElement, matrixEntry.offset % 64 == 0 else {
             throw corrupt("matrix section has the wrong size for \(rowCount) rows × \(dimension)")
         }
         // Rows (one tight pass: also the live flags and each document's range of ids).
@@ -284,9 +287,12 @@ extension SiftIndex {
         // Meta.
         let meta = (try? JSONDecoder().decode([String: String].self, from: Data(bytes(.meta)))) ?? [:]
 
-        let storage = MatrixStorage(mappedBy: mapping,
-                                    pointer: (mapping.base + matrixEntry.offset).bindMemory(to: Float.self, capacity: max(rowsTimesDim, 1)),
-                                    dimension: dimension)
+        let matrixBase = mapping.base + matrixEntry.offset
+        switch model.matrixPrecision {
+        case .float32: matrixBase.bindMemory(to: Float.self, capacity: max(rowsTimesDim, 1))
+        case .bfloat16: matrixBase.bindMemory(to: UInt16.self, capacity: max(rowsTimesDim, 1))
+        }
+        let storage = MatrixStorage(mappedBy: mapping, raw: matrixBase, dimension: dimension, precision: model.matrixPrecision)
         let flat = FlatIndex(dimension: dimension, count: rowCount, storage: storage, live: live)
         return try SiftIndex(model: model, documents: storedDocs.map(\.document), documentLive: storedDocs.map(\.live),
                              rows: rows, documentRows: documentRows, texts: texts, matrix: flat,
