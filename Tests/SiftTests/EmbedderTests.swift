@@ -50,16 +50,18 @@ struct EmbedderTests {
     func defaults() throws {
         let e = try Embedder()
         #expect(e.model == .default)
-        #expect(EmbeddingModel.default == .hashedNgramV1)
-        #expect(e.dimension == 512)
-        #expect(e.model.identifier == "hashed-ngram-v1")
-        #expect(e.embed("anything").count == 512)
+        #expect(EmbeddingModel.default == .hashedNgramV2)
+        #expect(e.dimension == 1024)
+        #expect(e.model.identifier == "hashed-ngram-v2")
+        #expect(e.model.matrixPrecision == .bfloat16)
+        #expect(e.model.dimension * e.model.matrixPrecision.bytesPerElement == 2048, "the flat matrix costs 2 KiB per passage")
+        #expect(e.embed("anything").count == 1024)
     }
 
     @Test("Same text, same vector, across Embedder instances", arguments: texts)
     func deterministic(text: String) throws {
         let a = try Embedder().embed(text)
-        let b = try Embedder(model: .hashedNgramV1).embed(text)
+        let b = try Embedder(model: .hashedNgramV2).embed(text)
         #expect(a.map(\.bitPattern) == b.map(\.bitPattern))
         #expect(a.map(\.bitPattern) == (try Embedder()).embed(text).map(\.bitPattern))
     }
@@ -99,7 +101,7 @@ struct EmbedderTests {
           arguments: ["", "   ", "\n\t", "。，！？；：", "...!!!???", "—–-", "the of and to", "a b c", "🙂🙂"])
     func zeroVector(text: String) throws {
         let v = try Embedder().embed(text)
-        #expect(v.count == 512)
+        #expect(v.count == 1024)
         #expect(v.allSatisfy { $0 == 0 }, "'\(text)' should have no feature")
     }
 
@@ -118,7 +120,7 @@ struct EmbedderTests {
     /// Values recorded from hashed-ngram-v1; they must be the same on every machine.
     @Test("Golden vector values of hashed-ngram-v1", arguments: golden)
     func goldenValues(g: GoldenVector) throws {
-        let v = try Embedder().embed(g.text)
+        let v = try Embedder(model: .hashedNgramV1).embed(g.text)
         #expect(v.filter { $0 != 0 }.count == g.nonZero)
         for (index, bits) in g.entries {
             #expect(v[index].bitPattern == bits,
@@ -167,7 +169,7 @@ struct EmbedderTests {
         var other = EmbeddingModel.hashedNgramV1
         other.seed = 12345
         let text = "Supervised fine-tuning"
-        #expect(try Embedder(model: other).embed(text) != Embedder().embed(text))
+        #expect(try Embedder(model: other).embed(text) != Embedder(model: .hashedNgramV1).embed(text))
 
         var bad = EmbeddingModel.hashedNgramV1
         bad.dimension = 4
@@ -208,14 +210,73 @@ struct EmbedderTests {
         #expect(decoded.fingerprint == base.fingerprint)
     }
 
-    @Test("The compiled-in hashed-ngram-v1 equals Models/hashed-ngram-v1.json")
-    func modelFile() throws {
-        let url = TestPaths.packageRoot.appendingPathComponent("Models/hashed-ngram-v1.json")
-        try #require(FileManager.default.fileExists(atPath: url.path), "Models/hashed-ngram-v1.json is missing")
+    @Test("Every compiled-in model equals its file in Models/", arguments: EmbeddingModel.released)
+    func modelFile(model: EmbeddingModel) throws {
+        let url = TestPaths.packageRoot.appendingPathComponent("Models/\(model.identifier).json")
+        try #require(FileManager.default.fileExists(atPath: url.path), "Models/\(model.identifier).json is missing")
         let loaded = try EmbeddingModel.load(contentsOf: url)
-        #expect(loaded == EmbeddingModel.hashedNgramV1)
-        #expect(loaded.fingerprint == EmbeddingModel.hashedNgramV1.fingerprint)
-        #expect(loaded.identifier == "hashed-ngram-v1")
+        #expect(loaded == model)
+        #expect(loaded.fingerprint == model.fingerprint)
+        #expect(loaded.identifier == model.identifier)
+    }
+
+    @Test("Settings added after v1 keep v1's definition and fingerprint; v2 differs from v1")
+    func laterSettings() throws {
+        let v1 = EmbeddingModel.hashedNgramV1
+        let json = String(decoding: try JSONEncoder().encode(v1), as: UTF8.self)
+        #expect(!json.contains("matrixPrecision") && !json.contains("dropQuestionWords"))
+        #expect(v1.matrixPrecision == .float32 && !v1.dropQuestionWords)
+        // Recorded from the version-1 code, before these settings existed.
+        #expect(v1.fingerprint == Self.v1Fingerprint, "got 0x\(String(v1.fingerprint, radix: 16))")
+        let v2 = EmbeddingModel.hashedNgramV2
+        #expect(v2.fingerprint != v1.fingerprint)
+        var m = v2; m.matrixPrecision = .float32
+        #expect(m.fingerprint != v2.fingerprint)
+        m = v2; m.dropQuestionWords = false
+        #expect(m.fingerprint != v2.fingerprint)
+        var odd = v2; odd.dimension = 1023
+        guard case .invalidModel = siftError({ try odd.validate() }) else {
+            Issue.record("an odd bfloat16 dimension should be rejected"); return
+        }
+    }
+
+    static let v1Fingerprint: UInt64 = 5_612_616_411_680_404_924
+
+    @Test("Chinese question words are dropped from v2 queries, simplified and traditional")
+    func questionWords() throws {
+        let index = try Shared.corpusIndex.get()
+        #expect(index.model == .hashedNgramV2)
+        func ranking(_ index: SiftIndex, _ q: String) -> [String] {
+            index.search(q, k: 10).map { "\($0.passageID) \($0.score)" }
+        }
+        for (question, topic) in [("什么是监督微调？", "监督微调"), ("为什么要做指令微调", "要做指令微调"),
+                                  ("什麼是監督微調", "監督微調"), ("哪些模型用了LoRA？", "模型用了LoRA")] {
+            let got = ranking(index, question)
+            #expect(!got.isEmpty, "\(question) finds nothing")
+            #expect(got == ranking(index, topic), "\(question) should search as \(topic)")
+        }
+        // A question made only of question words keeps them (something must be searched), and
+        // so does one whose only Chinese they are: they say the asker wants Chinese sources.
+        #expect(!ranking(index, "什么？").isEmpty)
+        #expect(ranking(index, "什么是sft?") != ranking(index, "sft"))
+        #expect(index.search("什么是sft?", k: 3).contains { $0.document.id.hasPrefix("zh/") })
+        // v1 keeps them: the question words change its ranking.
+        let v1 = try SiftIndex(model: .hashedNgramV1, documents: Shared.corpusLoad.get().documents, threads: 2)
+        #expect(ranking(v1, "什么是监督微调？") != ranking(v1, "监督微调"))
+    }
+
+    @Test("v2's BM25 counts a repeated query feature each time; v1 counts it once")
+    func bm25QueryTermFrequency() throws {
+        let documents = try Shared.corpusLoad.get().documents
+        let v2 = try Shared.corpusIndex.get()
+        let v1 = try SiftIndex(model: .hashedNgramV1, documents: documents, threads: 2)
+        func lexical(_ index: SiftIndex, _ q: String) -> [String] {
+            index.search(q, k: 5).map { "\($0.passageID) \($0.lexicalScore)" }
+        }
+        #expect(lexical(v1, "LoRA LoRA 微调") == lexical(v1, "LoRA 微调"))
+        #expect(lexical(v2, "LoRA LoRA 微调") != lexical(v2, "LoRA 微调"))
+        var m = EmbeddingModel.hashedNgramV2; m.bm25QueryTF = false
+        #expect(m.fingerprint != EmbeddingModel.hashedNgramV2.fingerprint)
     }
 
     @Test("Loading a model file: missing, not JSON, invalid values")

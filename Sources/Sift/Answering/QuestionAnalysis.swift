@@ -10,23 +10,13 @@ public struct QuestionAnalysis: Sendable, Hashable {
         let trimmed = question.trimmingCharacters(in: .whitespacesAndNewlines.union(.init(charactersIn: "?？!！。.，,；;:：~～")))
         language = QuestionAnalysis.language(of: question)
         definitionTerm = QuestionAnalysis.term(in: trimmed)
-        searchText = QuestionAnalysis.stripQuestionWords(question)
+        searchText = QuestionWords.strip(question)
     }
 
     /// The question without Chinese question words (什么, 为什么, 怎么, 如何, 哪些, 吗, 呢, …),
     /// which say what kind of answer is wanted but not what it is about. English question
     /// words are stop words already.
     public var searchText: String
-
-    static let zhQuestionWords = ["请问", "为什么", "为何", "什么是", "是什么", "什么样", "什么", "怎么样", "怎么", "怎样", "如何",
-                                  "哪些", "哪个", "哪里", "哪儿", "是否", "是不是", "有没有", "能不能", "一下", "意思", "吗", "呢", "啊"]
-
-    static func stripQuestionWords(_ q: String) -> String {
-        guard q.unicodeScalars.contains(where: { ScriptClass.isCJK($0.value) }) else { return q }
-        var s = q
-        for w in zhQuestionWords { s = s.replacingOccurrences(of: w, with: " ") }
-        return s.unicodeScalars.contains { ScriptClass.isCJK($0.value) || $0.properties.isAlphabetic || $0.properties.numericType != nil } ? s : q
-    }
 
     /// `"zh"` when the question has any CJK ideograph, else `"en"`.
     static func language(of text: String) -> String {

@@ -104,7 +104,8 @@ public struct Embedder: Sendable {
     }
 
     /// Prepares a query for two-stage search against an index with `statistics`.
-    func prepareQuery(_ text: String, statistics: CorpusStatistics) -> PreparedQuery {
+    func prepareQuery(_ rawText: String, statistics: CorpusStatistics) -> PreparedQuery {
+        let text = model.dropQuestionWords ? QuestionWords.stripForSearch(rawText) : rawText
         var scratch = Analyzer.Scratch()
         var features = FeatureList()
         analyzer.analyze(text[...], kinds: allKinds, into: &features, scratch: &scratch)
@@ -115,6 +116,8 @@ public struct Embedder: Sendable {
         var bm25Max: Float = 0
         let k1 = model.bm25K1
         let denseExp = model.denseQueryIDFExponent
+        var queryTF: [UInt64: Float] = [:]
+        if model.bm25QueryTF { for h in features.hashes { queryTF[h, default: 0] += 1 } }
         for (h, kind) in zip(features.hashes, features.kinds) where seen.insert(h).inserted {
             let idf = statistics.idf(h)
             let qidf = model.queryIDFExponent == 1 ? idf : pow(idf, model.queryIDFExponent)
@@ -125,7 +128,7 @@ public struct Embedder: Sendable {
             }
             let rw = model.rescoreWeights.weight(kind) * qidf
             let lexical = kind != .charNgram
-            let bm25Weight: Float = lexical ? idf : 0
+            let bm25Weight: Float = lexical ? idf * (queryTF[h] ?? 1) : 0
             if rw > 0 || bm25Weight > 0 {
                 table.insert(h, rescoreWeight: rw * model.rescoreWeights.weight(kind), bm25IDF: bm25Weight)  // q_f · w_f
                 queryNormSquared += rw * rw

@@ -81,6 +81,113 @@ public struct EmbeddingModel: Codable, Sendable, Hashable {
     public var bm25Weight: Float
     /// Number of buckets of the hashed document-frequency table (a power of two).
     public var dfBuckets: Int
+    /// How the flat matrix stores the dense vectors (`float32` when a definition omits it).
+    public var matrixPrecision: MatrixPrecision = .float32
+    /// Drop Chinese question words (什么, 哪些, 为什么, 什麼, …) from queries before they are
+    /// analysed, as English question words already are as stop words: they say what kind of
+    /// answer is wanted, not what it is about, and short passages that happen to contain
+    /// them would otherwise match every question. They stay when they are the question's
+    /// only Chinese ("什么是sft?"): then they are what says the asker wants Chinese sources
+    /// (`false` when a definition omits it).
+    public var dropQuestionWords: Bool = false
+    /// Count a feature that occurs n times in the query n times in BM25, as Lucene and bm25s
+    /// do (`false` when a definition omits it: each distinct feature once).
+    public var bm25QueryTF: Bool = false
+
+    enum CodingKeys: String, CodingKey {
+        case name, version, seed, dimension, denseWeights, rescoreWeights, stemming, stopWords, charNgramMin, charNgramMax
+        case tfK1, tfB, tfPivot, rescoreTFPivot, queryIDFExponent, denseQueryIDFExponent, bm25K1, bm25B, candidates
+        case bm25Weight, dfBuckets, matrixPrecision, dropQuestionWords, bm25QueryTF
+    }
+
+    public init(name: String, version: Int, seed: UInt64, dimension: Int, denseWeights: FeatureWeights, rescoreWeights: FeatureWeights,
+                stemming: Bool, stopWords: Bool, charNgramMin: Int, charNgramMax: Int, tfK1: Float, tfB: Float, tfPivot: Float,
+                rescoreTFPivot: Float, queryIDFExponent: Float, denseQueryIDFExponent: Float, bm25K1: Float, bm25B: Float,
+                candidates: Int, bm25Weight: Float, dfBuckets: Int, matrixPrecision: MatrixPrecision = .float32,
+                dropQuestionWords: Bool = false, bm25QueryTF: Bool = false) {
+        self.name = name
+        self.version = version
+        self.seed = seed
+        self.dimension = dimension
+        self.denseWeights = denseWeights
+        self.rescoreWeights = rescoreWeights
+        self.stemming = stemming
+        self.stopWords = stopWords
+        self.charNgramMin = charNgramMin
+        self.charNgramMax = charNgramMax
+        self.tfK1 = tfK1
+        self.tfB = tfB
+        self.tfPivot = tfPivot
+        self.rescoreTFPivot = rescoreTFPivot
+        self.queryIDFExponent = queryIDFExponent
+        self.denseQueryIDFExponent = denseQueryIDFExponent
+        self.bm25K1 = bm25K1
+        self.bm25B = bm25B
+        self.candidates = candidates
+        self.bm25Weight = bm25Weight
+        self.dfBuckets = dfBuckets
+        self.matrixPrecision = matrixPrecision
+        self.dropQuestionWords = dropQuestionWords
+        self.bm25QueryTF = bm25QueryTF
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        version = try c.decode(Int.self, forKey: .version)
+        seed = try c.decode(UInt64.self, forKey: .seed)
+        dimension = try c.decode(Int.self, forKey: .dimension)
+        denseWeights = try c.decode(FeatureWeights.self, forKey: .denseWeights)
+        rescoreWeights = try c.decode(FeatureWeights.self, forKey: .rescoreWeights)
+        stemming = try c.decode(Bool.self, forKey: .stemming)
+        stopWords = try c.decode(Bool.self, forKey: .stopWords)
+        charNgramMin = try c.decode(Int.self, forKey: .charNgramMin)
+        charNgramMax = try c.decode(Int.self, forKey: .charNgramMax)
+        tfK1 = try c.decode(Float.self, forKey: .tfK1)
+        tfB = try c.decode(Float.self, forKey: .tfB)
+        tfPivot = try c.decode(Float.self, forKey: .tfPivot)
+        rescoreTFPivot = try c.decode(Float.self, forKey: .rescoreTFPivot)
+        queryIDFExponent = try c.decode(Float.self, forKey: .queryIDFExponent)
+        denseQueryIDFExponent = try c.decode(Float.self, forKey: .denseQueryIDFExponent)
+        bm25K1 = try c.decode(Float.self, forKey: .bm25K1)
+        bm25B = try c.decode(Float.self, forKey: .bm25B)
+        candidates = try c.decode(Int.self, forKey: .candidates)
+        bm25Weight = try c.decode(Float.self, forKey: .bm25Weight)
+        dfBuckets = try c.decode(Int.self, forKey: .dfBuckets)
+        matrixPrecision = try c.decodeIfPresent(MatrixPrecision.self, forKey: .matrixPrecision) ?? .float32
+        dropQuestionWords = try c.decodeIfPresent(Bool.self, forKey: .dropQuestionWords) ?? false
+        bm25QueryTF = try c.decodeIfPresent(Bool.self, forKey: .bm25QueryTF) ?? false
+    }
+
+    /// Settings added after version 1 are written only when they differ from their
+    /// defaults, so that definitions (and fingerprints) of earlier models stay as they were.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(name, forKey: .name)
+        try c.encode(version, forKey: .version)
+        try c.encode(seed, forKey: .seed)
+        try c.encode(dimension, forKey: .dimension)
+        try c.encode(denseWeights, forKey: .denseWeights)
+        try c.encode(rescoreWeights, forKey: .rescoreWeights)
+        try c.encode(stemming, forKey: .stemming)
+        try c.encode(stopWords, forKey: .stopWords)
+        try c.encode(charNgramMin, forKey: .charNgramMin)
+        try c.encode(charNgramMax, forKey: .charNgramMax)
+        try c.encode(tfK1, forKey: .tfK1)
+        try c.encode(tfB, forKey: .tfB)
+        try c.encode(tfPivot, forKey: .tfPivot)
+        try c.encode(rescoreTFPivot, forKey: .rescoreTFPivot)
+        try c.encode(queryIDFExponent, forKey: .queryIDFExponent)
+        try c.encode(denseQueryIDFExponent, forKey: .denseQueryIDFExponent)
+        try c.encode(bm25K1, forKey: .bm25K1)
+        try c.encode(bm25B, forKey: .bm25B)
+        try c.encode(candidates, forKey: .candidates)
+        try c.encode(bm25Weight, forKey: .bm25Weight)
+        try c.encode(dfBuckets, forKey: .dfBuckets)
+        if matrixPrecision != .float32 { try c.encode(matrixPrecision, forKey: .matrixPrecision) }
+        if dropQuestionWords { try c.encode(dropQuestionWords, forKey: .dropQuestionWords) }
+        if bm25QueryTF { try c.encode(bm25QueryTF, forKey: .bm25QueryTF) }
+    }
 
     /// `name-vVERSION`, as recorded in index files.
     public var identifier: String { "\(name)-v\(version)" }
@@ -99,7 +206,7 @@ public struct EmbeddingModel: Codable, Sendable, Hashable {
     /// Checks that the settings are usable.
     public func validate() throws(SiftError) {
         func fail(_ why: String) -> SiftError { .invalidModel("model \(identifier): \(why)") }
-        guard dimension >= 8 && dimension <= 1 << 20 else { throw fail("dimension must be in 8...1048576, got \(dimension)") }
+        guard dimension >= 8 && dimension <= 1 << 20 && (matrixPrecision == .float32 || dimension % 2 == 0) else { throw fail("dimension must be in 8...1048576 (and even for a bfloat16 matrix), got \(dimension)") }
         guard dfBuckets >= 1024 && dfBuckets.nonzeroBitCount == 1 else { throw fail("dfBuckets must be a power of two ≥ 1024, got \(dfBuckets)") }
         guard charNgramMin >= 1 && charNgramMax >= charNgramMin && charNgramMax <= 16 else { throw fail("character n-gram range must be within 1...16") }
         guard candidates >= 1 else { throw fail("candidates must be ≥ 1") }
@@ -149,6 +256,24 @@ public struct EmbeddingModel: Codable, Sendable, Hashable {
         dfBuckets: 1 << 20
     )
 
-    /// The model used when none is named.
-    public static let `default` = hashedNgramV1
+    /// `hashed-ngram-v2` (the same values as `Models/hashed-ngram-v2.json`): v1's features
+    /// and weights with a 1,024-wide stage-1 matrix stored as bfloat16 (2 KiB per passage,
+    /// as v1's 512 Float32), a dense query IDF exponent of 0.5, Chinese question words
+    /// dropped from queries, and BM25 counting repeated query features (as Lucene does).
+    public static let hashedNgramV2: EmbeddingModel = {
+        var m = hashedNgramV1
+        m.version = 2
+        m.dimension = 1024
+        m.matrixPrecision = .bfloat16
+        m.denseQueryIDFExponent = 0.5
+        m.dropQuestionWords = true
+        m.bm25QueryTF = true
+        return m
+    }()
+
+    /// The model used when none is named (``hashedNgramV2``).
+    public static let `default` = hashedNgramV2
+
+    /// Every released model, oldest first.
+    public static let released: [EmbeddingModel] = [hashedNgramV1, hashedNgramV2]
 }

@@ -16,3 +16,36 @@ enum StopWords {
         "whom", "why", "will", "with", "won", "wouldn", "y", "you", "your", "yours", "yourself", "yourselves",
     ]
 }
+
+/// Chinese question words (simplified and traditional). They say what kind of answer is
+/// wanted, not what it is about, like the English question words that are stop words above;
+/// a model with `dropQuestionWords` removes them from queries.
+enum QuestionWords {
+    /// Longest first where one contains another ("为什么" before "什么").
+    static let chinese: [String] = [
+        "请问", "为什么", "为何", "什么是", "是什么", "什么样", "什么", "怎么样", "怎么", "怎样", "如何",
+        "哪一个", "哪一", "哪些", "哪个", "哪里", "哪儿", "何种", "何时", "多少", "谁",
+        "是否", "是不是", "有没有", "能不能", "一下", "意思", "吗", "呢", "啊",
+        "請問", "為什麼", "為何", "什麼是", "是什麼", "什麼樣", "什麼", "怎麼樣", "怎麼", "怎樣",
+        "哪一個", "哪個", "哪裡", "哪兒", "何種", "何時", "誰", "有沒有", "嗎",
+    ]
+
+    /// `text` with every Chinese question word replaced by a space (so no CJK pair spans
+    /// the gap). Text without CJK characters, and text that would keep no letter, digit or
+    /// CJK character, comes back unchanged.
+    static func strip(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { ScriptClass.isCJK($0.value) }) else { return text }
+        var s = text
+        for w in chinese where s.contains(w) { s = s.replacingOccurrences(of: w, with: " ") }
+        return s.unicodeScalars.contains { ScriptClass.isCJK($0.value) || $0.properties.isAlphabetic || $0.properties.numericType != nil } ? s : text
+    }
+
+    /// The query a model with `dropQuestionWords` searches for: `text` without its Chinese
+    /// question words, unless that leaves no CJK character. In "什么是sft?" the question words
+    /// are the only Chinese in the question and the only sign that the asker wants Chinese
+    /// sources, so they stay.
+    static func stripForSearch(_ text: String) -> String {
+        let stripped = strip(text)
+        return stripped.unicodeScalars.contains(where: { ScriptClass.isCJK($0.value) }) ? stripped : text
+    }
+}

@@ -41,7 +41,7 @@ public struct SiftIndex: Sendable {
     public init(model: EmbeddingModel = .default) throws(SiftError) {
         self.model = model
         embedder = try Embedder(model: model)
-        matrix = FlatIndex(dimension: model.dimension)
+        matrix = FlatIndex(dimension: model.dimension, precision: model.matrixPrecision)
         statistics = CorpusStatistics(buckets: model.dfBuckets)
     }
 
