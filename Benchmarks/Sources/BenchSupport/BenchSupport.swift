@@ -287,9 +287,9 @@ public struct BenchCorpus: Sendable {
 public enum SyntheticMatrix {
     /// A `FlatIndex` of `rows` seeded random L2-normalised `dimension`-wide rows, filled in
     /// chunks with the bulk `add(rows:contentsOf:)`.
-    public static func index(rows: Int, dimension: Int, seed: UInt64) -> FlatIndex {
+    public static func index(rows: Int, dimension: Int, precision: MatrixPrecision = .float32, seed: UInt64) -> FlatIndex {
         var rng = SeededRandom(seed: seed)
-        var index = FlatIndex(dimension: dimension, reservingCapacity: rows)
+        var index = FlatIndex(dimension: dimension, precision: precision, reservingCapacity: rows)
         let chunkRows = max(1, min(rows, (16 << 20) / (dimension * 4)))
         var chunk = [Float](repeating: 0, count: chunkRows * dimension)
         var done = 0
