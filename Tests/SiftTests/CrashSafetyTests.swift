@@ -94,6 +94,27 @@ struct CrashSafetyTests {
         }
     }
 
+    @Test("Writing an index removes temporary files that killed writers left, and keeps live writers' ones")
+    func staleTemporaries() throws {
+        try withTemporaryDirectory { dir in
+            let file = dir.appendingPathComponent("x.siftindex")
+            // A process that has exited: its pid names a writer that no longer exists.
+            let gone = Process()
+            gone.executableURL = URL(fileURLWithPath: "/bin/true")
+            try gone.run()
+            gone.waitUntilExit()
+            let stale = dir.appendingPathComponent(".x.siftindex.tmp-\(gone.processIdentifier)-42")
+            let live = dir.appendingPathComponent(".x.siftindex.tmp-1-7")  // pid 1 is alive
+            let other = dir.appendingPathComponent(".y.siftindex.tmp-\(gone.processIdentifier)-42")  // another file's
+            for url in [stale, live, other] { try Data("partial".utf8).write(to: url) }
+            let index = try SiftIndex(model: smallModel(), documents: sampleDocuments())
+            try index.write(to: file)
+            let names = Set(try FileManager.default.contentsOfDirectory(atPath: dir.path))
+            #expect(names == ["x.siftindex", live.lastPathComponent, other.lastPathComponent], "\(names.sorted())")
+            #expect(try SiftIndex.open(file, expectedModel: smallModel(), verification: .full).passageCount == index.passageCount)
+        }
+    }
+
     @Test("sift index killed at random points leaves the old or the new index, intact")
     func killWriter() throws {
         let executable = try CLI.executable.get()

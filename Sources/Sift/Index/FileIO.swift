@@ -42,6 +42,20 @@ enum FileIO {
         ok = true
         let dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if dfd >= 0 { fsync(dfd); close(dfd) }
+        removeStaleTemporaries(of: url.lastPathComponent, in: dir)
+    }
+
+    /// Deletes the temporary files that writers of `name` killed mid-write left in `dir`
+    /// (`.NAME.tmp-PID-N` whose process no longer exists). Temporaries of live processes,
+    /// which may still be writing, are kept.
+    static func removeStaleTemporaries(of name: String, in dir: String) {
+        let prefix = ".\(name).tmp-"
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return }
+        for entry in entries where entry.hasPrefix(prefix) {
+            let rest = entry.dropFirst(prefix.count)
+            guard let dash = rest.firstIndex(of: "-"), let pid = pid_t(rest[..<dash]), pid > 0, pid != getpid() else { continue }
+            if kill(pid, 0) == -1 && errno == ESRCH { unlink("\(dir)/\(entry)") }
+        }
     }
 
     /// A read-only shared mapping of a whole file; unmapped when released.
