@@ -66,16 +66,41 @@ struct TopKSelector {
 
     /// Offers `scores[j]` as row `rowOffset + j` for every j (skipping rows `isLive` rejects
     /// and scores below `minScore`).
+    ///
+    /// Once the heap is full almost every score falls below its floor, so the buffer is
+    /// skipped 16 scores at a time with one vector comparison (``firstBlock(_:from:count:atLeast:)``),
+    /// and only blocks holding a score at or above the floor are looked at one by one.
     mutating func offer(scores: UnsafeBufferPointer<Float>, rowOffset: Int, minScore: Float, isLive: (Int) -> Bool) {
-        guard k > 0 else { return }
+        guard k > 0, let base = scores.baseAddress else { return }
         var floor = max(minScore, self.floor)
-        for j in 0..<scores.count {
-            let s = scores[j]
-            if s >= floor && isLive(rowOffset + j) {
-                offer(row: rowOffset + j, score: s)
-                if heap.count == k { floor = max(minScore, self.floor) }
+        let n = scores.count
+        var j = 0
+        while j < n {
+            j = TopKSelector.firstBlock(base, from: j, count: n, atLeast: floor)
+            let end = min(j + 16, n)
+            while j < end {
+                let s = base[j]
+                if s >= floor && isLive(rowOffset + j) {
+                    offer(row: rowOffset + j, score: s)
+                    if heap.count == k { floor = max(minScore, self.floor) }
+                }
+                j += 1
             }
         }
+    }
+
+    /// The start of the first 16-score block at or after `j` that holds a score ≥ `floor`
+    /// (NaN never does), or of the last partial block.
+    @inline(never)
+    static func firstBlock(_ p: UnsafePointer<Float>, from start: Int, count n: Int, atLeast floor: Float) -> Int {
+        let f = SIMD16<Float>(repeating: floor)
+        let raw = UnsafeRawPointer(p)
+        var j = start
+        while j + 16 <= n {
+            if any(raw.loadUnaligned(fromByteOffset: j &* 4, as: SIMD16<Float>.self) .>= f) { return j }
+            j &+= 16
+        }
+        return j
     }
 
     /// Selects the top `k` of `scores[0..<count]`, skipping rows `skip` rejects and scores
@@ -83,15 +108,7 @@ struct TopKSelector {
     static func select(scores: UnsafeBufferPointer<Float>, k: Int, minScore: Float, isLive: (Int) -> Bool) -> [ScoredRow] {
         var selector = TopKSelector(k: k)
         guard k > 0 else { return [] }
-        var floor = max(minScore, -.infinity)
-        for i in 0..<scores.count {
-            let s = scores[i]
-            // NaN never passes (`s >= floor` is false).
-            if s >= floor && isLive(i) {
-                selector.offer(row: i, score: s)
-                if selector.heap.count == k { floor = max(minScore, selector.floor) }
-            }
-        }
+        selector.offer(scores: scores, rowOffset: 0, minScore: minScore, isLive: isLive)
         return selector.sorted()
     }
 }
