@@ -114,10 +114,13 @@ public enum BenchConfig {
     /// does not count: identical code measured 0.56-1.24× its recorded p90), so it carries
     /// the 2× guard: an injected 2× slowdown measured +54 % to +170 %.
     public static let cpuTimeTolerance: Double = 50
-    /// Allocation counts are deterministic for single-threaded work; a little slack where
-    /// work is spread over threads (Dispatch, OpenBLAS).
+    /// Allocation counts are deterministic for single-threaded work; slack where work is
+    /// spread over threads (Dispatch, OpenBLAS): a 64-query batch over 100k bfloat16 rows
+    /// hands tiles to Dispatch workers 25 times per call, and under load (CI, load ≈ 3) its
+    /// count rose 15 % with identical code. An allocation per row or per query would
+    /// multiply the count, far beyond 25 %.
     public static let mallocTolerance: Double = 1
-    public static let mallocToleranceThreaded: Double = 5
+    public static let mallocToleranceThreaded: Double = 25
     /// Instruction counts (only where hardware counters exist; see
     /// `BenchEnvironment.instructionCountersAvailable`).
     public static let instructionsTolerance: Double = 10

@@ -307,7 +307,9 @@ public struct FlatIndex: Sendable {
             packed.replaceSubrange(i * dimension..<(i + 1) * dimension, with: q)
         }
         var tileRows = max(256, min(count, (4 << 20) / n))  // ≤ 16 MiB of scores
-        if precision != .float32 { tileRows = min(tileRows, decodeTileRows) }
+        // A bfloat16 tile is widened into a Float32 buffer of at most 16 MiB; larger tiles mean
+        // fewer rounds of BLAS calls and worker hand-offs.
+        if precision != .float32 { tileRows = min(tileRows, max(256, (4 << 20) / dimension)) }
         let selectors = UnsafeMutableBufferPointer<TopKSelector>.allocate(capacity: n)
         selectors.initialize(repeating: TopKSelector(k: k))
         defer { selectors.deinitialize(); selectors.deallocate() }
