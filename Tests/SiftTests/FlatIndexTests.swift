@@ -127,6 +127,31 @@ struct FlatIndexTests {
         }
     }
 
+    @Test("the SIMD scan over several workers and blocks equals brute force, tombstones and minScore included")
+    func scanAcrossBlocksAndWorkers() {
+        // 20,000 rows: more than one 4,096-row block per worker and, at 67 Float32 components
+        // (5.4 MB), above the size from which the scan starts workers; 67 also exercises the
+        // components left after the vector loop.
+        let rows = integerVectors(count: 20_000, dimension: 67, seed: 2024)
+        let queries = integerVectors(count: 3, dimension: 67, seed: 5)
+        for precision in MatrixPrecision.allCases {
+            var index = FlatIndex(dimension: 67, precision: precision, reservingCapacity: rows.count)
+            let flat = rows.flatMap { $0 }
+            flat.withUnsafeBufferPointer { index.add(rows: rows.count, contentsOf: $0) }
+            var live = [Bool](repeating: true, count: rows.count)
+            for row in stride(from: 1, to: rows.count, by: 7) { index.remove(row: row); live[row] = false }
+            for q in queries {
+                for (k, minScore) in [(1, -Float.infinity), (10, -Float.infinity), (50, 10), (20_000, 25)] as [(Int, Float)] {
+                    let want = bruteForce(rows, live: live, query: q, k: k, minScore: minScore)
+                    for threads in [1, 2, 3] {
+                        let got = index.search(q, k: k, minScore: minScore, kernel: .simd, threads: threads)
+                        #expect(got == want, "\(precision) k = \(k) minScore = \(minScore) threads = \(threads)")
+                    }
+                }
+            }
+        }
+    }
+
     @Test("bfloat16 rows are stored rounded to nearest even and searched as stored")
     func bfloat16Rounding() {
         let p = MatrixPrecision.bfloat16

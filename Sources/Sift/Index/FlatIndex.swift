@@ -71,13 +71,23 @@ public struct FlatIndex: Sendable {
         return count - 1
     }
 
+    /// Makes room for at least `rows` rows in all, so that appending up to that many copies
+    /// nothing. (The pages of unused room are not touched, so they cost address space only.)
+    public mutating func reserveCapacity(_ rows: Int) {
+        guard rows > storage.capacityRows || !isKnownUniquelyReferenced(&storage) || storage.isMapped else { return }
+        storage = storage.copy(rows: count, capacityRows: max(rows, count))
+    }
+
     /// Appends `rows` rows at once from a row-major buffer of `rows × dimension` floats.
     /// - Complexity: O(rows · dimension).
     public mutating func add(rows: Int, contentsOf matrix: UnsafeBufferPointer<Float>) {
         precondition(matrix.count == rows * dimension, "buffer has \(matrix.count) floats, expected \(rows) × \(dimension)")
         guard rows > 0 else { return }
         if !isKnownUniquelyReferenced(&storage) || storage.isMapped || storage.capacityRows < count + rows {
-            storage = storage.copy(rows: count, capacityRows: max(count + rows, storage.capacityRows))
+            // Grow geometrically, so that appending block after block stays linear overall.
+            let needed = count + rows
+            let capacity = storage.capacityRows < needed ? max(needed, storage.capacityRows + storage.capacityRows / 2) : storage.capacityRows
+            storage = storage.copy(rows: count, capacityRows: capacity)
         }
         storage.store(matrix.baseAddress!, rows: rows, at: count)
         live.append(contentsOf: repeatElement(true, count: rows))
@@ -154,15 +164,11 @@ public struct FlatIndex: Sendable {
     public func search(_ query: [Float], k: Int, minScore: Float = -.infinity, kernel: SingleQueryKernel, threads: Int = 0) -> [ScoredRow] {
         precondition(query.count == dimension, "query has \(query.count) components, index has \(dimension)")
         guard k > 0, count > 0 else { return [] }
-        let useSIMD = resolvedKernel(kernel) == .simd
+        if resolvedKernel(kernel) == .simd {
+            return query.withUnsafeBufferPointer { simdSearch(query: $0.baseAddress!, k: k, minScore: minScore, threads: threads) }
+        }
         let scores = [Float](unsafeUninitializedCapacity: count) { out, initialized in
-            query.withUnsafeBufferPointer { q in
-                if useSIMD {
-                    simdScores(query: q.baseAddress!, out: out.baseAddress!, threads: threads)
-                } else {
-                    blasScores(query: q.baseAddress!, out: out.baseAddress!)
-                }
-            }
+            query.withUnsafeBufferPointer { q in blasScores(query: q.baseAddress!, out: out.baseAddress!) }
             initialized = count
         }
         return scores.withUnsafeBufferPointer { s in
@@ -192,65 +198,94 @@ public struct FlatIndex: Sendable {
         }
     }
 
-    private func simdScores(query: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, threads: Int) {
+    /// Rows scored per block by the SIMD scan before their top-k pass (16 KiB of scores,
+    /// cache-resident).
+    static let scanBlockRows = 4096
+
+    /// The SIMD scan: each worker scores its share of the rows block by block into a small
+    /// buffer and keeps its own top-k heap; the heaps are merged at the end. No score
+    /// buffer of `count` floats is written or read back, and the selection runs on all
+    /// workers.
+    private func simdSearch(query: UnsafePointer<Float>, k: Int, minScore: Float, threads: Int) -> [ScoredRow] {
         // Small matrices are scanned on the calling thread: starting workers costs more
         // than the scan (about 0.1 ms).
         let byBytes = matrixBytes < (4 << 20) ? 1 : count / 1024 + 1
         let workers = max(1, min(threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount, byBytes))
-        let outShared = SendablePointer(out)
         let raw = SendableRaw(storage.raw)
         let d = dimension
         let n = count
-        if precision == .float32 {
-            let q = SendablePointer(UnsafeMutablePointer(mutating: query))
-            DispatchQueue.concurrentPerform(iterations: workers) { w in
-                FlatIndex.simdScores(raw.pointer.assumingMemoryBound(to: Float.self), rows: (n * w / workers)..<(n * (w + 1) / workers),
-                                     dimension: d, query: q.pointer, out: outShared.pointer)
-            }
-        } else {
-            // The query split into its even and odd components, matching the two halves of
-            // each 32-bit word of the bfloat16 row (see `bfloat16Scores`).
-            let half = d / 2
-            let split = UnsafeMutablePointer<Float>.allocate(capacity: max(2 * half, 1))
-            defer { split.deallocate() }
+        let blockRows = FlatIndex.scanBlockRows
+        // The query as the kernel reads it: Float32 as is; for bfloat16 its even and odd
+        // components, matching the two halves of each 32-bit word of a row (see `bfloat16Scores`).
+        let half = d / 2
+        let split = UnsafeMutablePointer<Float>.allocate(capacity: max(2 * half, 1))
+        defer { split.deallocate() }
+        if precision == .bfloat16 {
             for i in 0..<half { split[i] = query[2 * i]; split[half + i] = query[2 * i + 1] }
-            let q = SendablePointer(UnsafeMutablePointer(mutating: query))
-            let s = SendablePointer(split)
+        }
+        let isFloat32 = precision == .float32
+        let q = SendablePointer(UnsafeMutablePointer(mutating: query))
+        let sp = SendablePointer(split)
+        let selectors = UnsafeMutableBufferPointer<TopKSelector>.allocate(capacity: workers)
+        selectors.initialize(repeating: TopKSelector(k: k))
+        defer { selectors.deinitialize(); selectors.deallocate() }
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: workers * blockRows)
+        defer { scratch.deallocate() }
+        let shared = SendableBatch(selectors: selectors, scores: UnsafeMutableBufferPointer(start: scratch, count: workers * blockRows))
+        live.withUnsafeBufferPointer { alive in
+            let aliveShared = SendableLive(alive)
             DispatchQueue.concurrentPerform(iterations: workers) { w in
-                FlatIndex.bfloat16Scores(raw.pointer, rows: (n * w / workers)..<(n * (w + 1) / workers), dimension: d,
-                                         query: q.pointer, even: s.pointer, odd: s.pointer + half, out: outShared.pointer)
+                let out = shared.scores.baseAddress! + w * blockRows
+                var selector = shared.selectors[w]
+                var start = n * w / workers
+                let end = n * (w + 1) / workers
+                while start < end {
+                    let rows = start..<min(start + blockRows, end)
+                    if isFloat32 {
+                        FlatIndex.simdScores(raw.pointer.assumingMemoryBound(to: Float.self), rows: rows, dimension: d,
+                                             query: q.pointer, out: out)
+                    } else {
+                        FlatIndex.bfloat16Scores(raw.pointer, rows: rows, dimension: d, query: q.pointer,
+                                                 even: sp.pointer, odd: sp.pointer + half, out: out)
+                    }
+                    selector.offer(scores: UnsafeBufferPointer(start: out, count: rows.count), rowOffset: rows.lowerBound,
+                                   minScore: minScore) { aliveShared.buffer[$0] }
+                    start = rows.upperBound
+                }
+                shared.selectors[w] = selector
             }
         }
+        guard workers > 1 else { return selectors[0].sorted() }
+        var merged = TopKSelector(k: k)
+        for selector in selectors { for hit in selector.heap { merged.offer(row: hit.row, score: hit.score) } }
+        return merged.sorted()
     }
 
+    /// Dot products of Float32 rows `rows` with `query`; `out[i]` is row `rows.lowerBound + i`'s.
+    ///
+    /// One row at a time, front to back (so the hardware prefetcher sees one sequential
+    /// stream), with two 16-wide accumulators: eight vector registers on baseline x86-64,
+    /// leaving room for the loads without spilling.
     static func simdScores(_ matrix: UnsafeMutablePointer<Float>, rows: Range<Int>, dimension d: Int,
                            query: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>) {
-        let vectorEnd = d - d % 64
+        typealias V = SIMD16<Float>
+        let vectorEnd = d &- d % 32
+        let q = UnsafeRawPointer(query)
+        let endOffset = vectorEnd &* 4
+        let base = rows.lowerBound
         for r in rows {
-            let row = UnsafeRawPointer(matrix + r * d)
-            let q = UnsafeRawPointer(query)
-            var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>()
-            var j = 0
-            while j < vectorEnd {
-                let b = j * 4
-                let x0 = row.loadUnaligned(fromByteOffset: b, as: SIMD16<Float>.self)
-                let y0 = q.loadUnaligned(fromByteOffset: b, as: SIMD16<Float>.self)
-                a0 += x0 * y0
-                let x1 = row.loadUnaligned(fromByteOffset: b + 64, as: SIMD16<Float>.self)
-                let y1 = q.loadUnaligned(fromByteOffset: b + 64, as: SIMD16<Float>.self)
-                a1 += x1 * y1
-                let x2 = row.loadUnaligned(fromByteOffset: b + 128, as: SIMD16<Float>.self)
-                let y2 = q.loadUnaligned(fromByteOffset: b + 128, as: SIMD16<Float>.self)
-                a2 += x2 * y2
-                let x3 = row.loadUnaligned(fromByteOffset: b + 192, as: SIMD16<Float>.self)
-                let y3 = q.loadUnaligned(fromByteOffset: b + 192, as: SIMD16<Float>.self)
-                a3 += x3 * y3
-                j += 64
+            let row = UnsafeRawPointer(matrix + r &* d)
+            var a0 = V(), a1 = V()
+            var off = 0
+            while off < endOffset {
+                a0 += row.loadUnaligned(fromByteOffset: off, as: V.self) * q.loadUnaligned(fromByteOffset: off, as: V.self)
+                a1 += row.loadUnaligned(fromByteOffset: off &+ 64, as: V.self) * q.loadUnaligned(fromByteOffset: off &+ 64, as: V.self)
+                off &+= 128
             }
-            let acc = (a0 + a1) + (a2 + a3)
-            var s = acc.sum()
-            while j < d { s += matrix[r * d + j] * query[j]; j += 1 }
-            out[r] = s
+            var s = (a0 + a1).sum()
+            var j = vectorEnd
+            while j < d { s += row.load(fromByteOffset: j &* 4, as: Float.self) * query[j]; j &+= 1 }
+            out[r &- base] = s
         }
     }
 
@@ -258,7 +293,7 @@ public struct FlatIndex: Sendable {
     /// two components (little-endian: component 2i in the low half, 2i+1 in the high half);
     /// `word << 16` and `word & 0xFFFF0000` are those two components as Float32 bits, so a
     /// row is widened with one shift and one mask per two components and multiplied with
-    /// the query's even and odd components.
+    /// the query's even and odd components. `out[i]` is row `rows.lowerBound + i`'s score.
     static func bfloat16Scores(_ matrix: UnsafeMutableRawPointer, rows: Range<Int>, dimension d: Int, query: UnsafePointer<Float>,
                                even: UnsafePointer<Float>, odd: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>) {
         let vectorEnd = d - d % 32  // components handled 32 at a time (16 words)
@@ -281,7 +316,7 @@ public struct FlatIndex: Sendable {
             var s = ((a0 + a1) + (a2 + a3)).sum()
             let bits = row.assumingMemoryBound(to: UInt16.self)
             while j < d { s += MatrixPrecision.float(bfloat16: bits[j]) * query[j]; j += 1 }
-            out[r] = s
+            out[r - rows.lowerBound] = s
         }
     }
 
