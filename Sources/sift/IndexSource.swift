@@ -83,7 +83,7 @@ struct CorpusCache {
                 warn("\(error); rebuilding it")
             }
         }
-        if var index = existing, index.corpusFingerprint == print, !compact { _ = index; return existing! }
+        if let index = existing, index.corpusFingerprint == print, !compact { return index }
         let start = Date()
         var update = Update()
         var index: SiftIndex

@@ -78,6 +78,21 @@ struct EmbedderTests {
         #expect(e.embed(batch: [], threads: threads).isEmpty)
     }
 
+    @Test("Embedding into a reused matrix equals one-by-one embedding", arguments: [1, 2, 0])
+    func batchIntoMatrix(threads: Int) throws {
+        let e = try Embedder()
+        let d = e.dimension
+        let texts = Self.texts + ["", "the", "。"]
+        var matrix: [Float] = [1, 2, 3]  // old contents are replaced, whatever their size
+        for batch in [texts, Array(texts.prefix(2)), [], texts.reversed()] {
+            e.embed(batch: batch, into: &matrix, threads: threads)
+            #expect(matrix.count == batch.count * d)
+            for (i, text) in batch.enumerated() {
+                #expect(matrix[(i * d)..<((i + 1) * d)].map(\.bitPattern) == e.embed(text).map(\.bitPattern), "'\(text)'")
+            }
+        }
+    }
+
     @Test("Vectors have unit L2 norm", arguments: texts)
     func unitNorm(text: String) throws {
         let v = try Embedder().embed(text)

@@ -102,6 +102,35 @@ struct SiftIndexTests {
         #expect(a.statistics == b.statistics)
     }
 
+    @Test("A large add (many embedding blocks) builds the same index as adding documents one at a time")
+    func largeAddEqualsIncremental() throws {
+        // 6,000 passages: more than one 16 MiB block of the default model's 1,024-wide vectors.
+        let words = ["检索", "向量", "模型", "微调", "search", "vector", "model", "index", "答案", "passage", "矩阵", "BLAS"]
+        var rng = SeededGenerator(seed: 77)
+        let documents = (0..<60).map { d -> ChunkedDocument in
+            let passages = (0..<100).map { i -> Passage in
+                let text = (0..<8).map { _ in words[Int.random(in: 0..<words.count, using: &rng)] }.joined(separator: " ") + " \(d)-\(i)"
+                return Passage(documentID: "doc\(d)", ordinal: i, text: text, start: 0, end: text.unicodeScalars.count)
+            }
+            return ChunkedDocument(document: Document(id: "doc\(d)", title: "Doc \(d)", source: "doc\(d).md", language: "zh",
+                                                      contentHash: UInt64(d)), passages: passages)
+        }
+        let reports = ProgressLog()
+        let bulk = try SiftIndex(documents: documents, threads: 2) { done, total in reports.append(done, total) }
+        var oneByOne = try SiftIndex()
+        for doc in documents { oneByOne.add(doc) }
+        #expect(bulk.passageCount == 6_000)
+        let log = reports.entries
+        #expect(log.allSatisfy { $0.1 == 6_000 && $0.0 >= 1 && $0.0 <= 6_000 })
+        #expect(log.contains { $0.0 == 6_000 }, "the last report says all passages are done")
+        try withTemporaryDirectory { dir in
+            let a = dir.appendingPathComponent("bulk.siftindex"), b = dir.appendingPathComponent("one.siftindex")
+            try bulk.write(to: a)
+            try oneByOne.write(to: b)
+            #expect(try Data(contentsOf: a) == Data(contentsOf: b), "same bytes on disk")
+        }
+    }
+
     @Test("After updates, search equals a fresh build of the final corpus")
     func updatesEqualFreshBuild() throws {
         let all = try Shared.corpusLoad.get().documents
@@ -176,4 +205,12 @@ struct SiftIndexTests {
             for hit in index.search(q, k: 5) { #expect(candidates.contains(hit.document.id)) }
         }
     }
+}
+
+/// Collects progress reports from worker threads.
+final class ProgressLog: @unchecked Sendable {
+    private var list: [(Int, Int)] = []
+    private let lock = NSLock()
+    func append(_ done: Int, _ total: Int) { lock.lock(); list.append((done, total)); lock.unlock() }
+    var entries: [(Int, Int)] { lock.lock(); defer { lock.unlock() }; return list }
 }

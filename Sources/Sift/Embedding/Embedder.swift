@@ -57,50 +57,58 @@ public struct Embedder: Sendable {
     /// The L2-normalised dense vector of `text` (all zeros when it has no feature).
     public func embed(_ text: String) -> [Float] {
         var scratch = Analyzer.Scratch()
-        return encodePassage(text[...], scratch: &scratch).vector
+        return [Float](unsafeUninitializedCapacity: model.dimension) { v, initialized in
+            _ = encodePassage(text[...], into: v, collectDistinct: false, scratch: &scratch)
+            initialized = model.dimension
+        }
     }
 
-    struct EncodedPassage {
-        var vector: [Float]
+    /// What encoding a passage yields besides its dense vector.
+    struct PassageFeatures {
         var profile: PassageProfile
-        /// Every distinct feature hash (for document frequencies).
+        /// Every distinct feature hash (for document frequencies); empty unless asked for.
         var distinct: [UInt64]
     }
 
-    func encodePassage(_ text: Substring, scratch: inout Analyzer.Scratch) -> EncodedPassage {
+    /// Encodes `text`: writes its L2-normalised dense vector to `vector` (`dimension`
+    /// floats, overwritten; skipped when `nil`) and returns its profile, with its distinct
+    /// feature hashes when `collectDistinct`.
+    func encodePassage(_ text: Substring, into vector: UnsafeMutableBufferPointer<Float>?, collectDistinct: Bool,
+                       scratch: inout Analyzer.Scratch) -> PassageFeatures {
         var counter = scratch.counter ?? FeatureCounter()
         scratch.counter = nil  // keep the counter's storage uniquely referenced
         defer { scratch.counter = counter }
         counter.removeAll()
         analyzer.analyze(text, kinds: allKinds, into: &counter, scratch: &scratch)
         let length = Int32(clamping: counter.tokenLength)
-        var vector = [Float](repeating: 0, count: model.dimension)
         var rescoreSquares: Double = 0
         var distinct: [UInt64] = []
-        distinct.reserveCapacity(counter.distinctCount)
+        if collectDistinct { distinct.reserveCapacity(counter.distinctCount) }
+        if let v = vector {
+            precondition(v.count == model.dimension, "vector buffer has \(v.count) floats, the model \(model.dimension)")
+            v.update(repeating: 0)
+        }
         // Features are summed in the order they first occur in the text: deterministic.
-        vector.withUnsafeMutableBufferPointer { v in
-            for slot in counter.order {
-                let i = Int(slot)
-                let h = counter.keys[i], kind = counter.kinds[i]
-                distinct.append(h)
-                let tf = Float(counter.counts[i])
-                let dw = model.denseWeights.weight(kind)
-                if dw > 0 {
-                    let (bucket, sign) = h.bucketAndSign(dimension: model.dimension)
-                    v[bucket] += sign * dw * saturate(tf, length: length)
-                }
-                let rw = model.rescoreWeights.weight(kind)
-                if rw > 0 {
-                    let x = Double(rw * saturateRescore(tf, length: length))
-                    rescoreSquares += x * x
-                }
+        for slot in counter.order {
+            let i = Int(slot)
+            let h = counter.keys[i], kind = counter.kinds[i]
+            if collectDistinct { distinct.append(h) }
+            let tf = Float(counter.counts[i])
+            let dw = model.denseWeights.weight(kind)
+            if dw > 0, let v = vector {
+                let (bucket, sign) = h.bucketAndSign(dimension: model.dimension)
+                v[bucket] += sign * dw * saturate(tf, length: length)
+            }
+            let rw = model.rescoreWeights.weight(kind)
+            if rw > 0 {
+                let x = Double(rw * saturateRescore(tf, length: length))
+                rescoreSquares += x * x
             }
         }
-        VectorMath.normalize(&vector)
+        if let v = vector { VectorMath.normalize(v) }
         let profile = PassageProfile(tokenLength: length, lexicalLength: Int32(clamping: counter.lexicalLength),
                                      rescoreNorm: Float(rescoreSquares.squareRoot()))
-        return EncodedPassage(vector: vector, profile: profile, distinct: distinct)
+        return PassageFeatures(profile: profile, distinct: distinct)
     }
 
     /// Prepares a query for two-stage search against an index with `statistics`.
@@ -156,6 +164,20 @@ extension Embedder {
     /// Embeds many texts on up to `threads` threads (0 = all cores); result `i` is
     /// `embed(texts[i])`.
     public func embed(batch texts: [String], threads: Int = 0) -> [[Float]] {
-        SiftIndex.encode(texts, embedder: self, threads: threads, progress: nil).map(\.vector)
+        var matrix: [Float] = []
+        embed(batch: texts, into: &matrix, threads: threads)
+        let d = model.dimension
+        return (0..<texts.count).map { Array(matrix[($0 * d)..<(($0 + 1) * d)]) }
+    }
+
+    /// Embeds many texts into one row-major matrix, on up to `threads` threads (0 = all
+    /// cores): `matrix` is replaced by `texts.count × dimension` floats whose row `i` is
+    /// `embed(texts[i])`.
+    ///
+    /// `matrix`'s storage is reused, so embedding batch after batch through the same array
+    /// allocates nothing for the vectors; the rows can go straight into
+    /// ``FlatIndex/add(rows:contentsOf:)``.
+    public func embed(batch texts: [String], into matrix: inout [Float], threads: Int = 0) {
+        _ = SiftIndex.encode(texts, into: &matrix, embedder: self, collectDistinct: false, threads: threads, progress: nil)
     }
 }

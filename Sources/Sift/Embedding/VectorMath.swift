@@ -9,6 +9,15 @@ enum VectorMath {
         for i in v.indices { v[i] *= scale }
     }
 
+    /// Scales `v` to unit length in place (same arithmetic as the array version).
+    static func normalize(_ v: UnsafeMutableBufferPointer<Float>) {
+        var sum: Double = 0
+        for x in v { sum += Double(x) * Double(x) }
+        guard sum > 0 else { return }
+        let scale = Float(1 / sum.squareRoot())
+        for i in v.indices { v[i] *= scale }
+    }
+
     static func dot(_ a: [Float], _ b: [Float]) -> Float {
         precondition(a.count == b.count)
         var s: Float = 0

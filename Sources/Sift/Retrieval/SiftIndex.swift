@@ -101,15 +101,44 @@ public struct SiftIndex: Sendable {
     // MARK: - Updates
 
     /// Adds documents (replacing any with the same id), embedding on `threads` threads.
+    ///
+    /// Passages are embedded in blocks of about 16 MiB of vectors that go straight into the
+    /// matrix, so adding a million passages needs no more transient memory than adding a few
+    /// thousand.
     public mutating func add(contentsOf documents: [ChunkedDocument], threads: Int = 0,
                              progress: (@Sendable (Int, Int) -> Void)? = nil) {
-        let items = documents.flatMap { d in d.passages.map { (d.document.id, $0.text) } }
-        let encoded = SiftIndex.encode(items.map(\.1), embedder: embedder, threads: threads, progress: progress)
-        var next = 0
-        for doc in documents {
-            let n = doc.passages.count
-            insert(doc, encoded: Array(encoded[next..<(next + n)]))
-            next += n
+        let total = documents.reduce(0) { $0 + $1.passages.count }
+        guard total > 0 || !documents.isEmpty else { return }
+        if total > 0 { matrix.reserveCapacity(matrix.count + total) }
+        let blockPassages = max(1, (16 << 20) / (embedder.dimension * MemoryLayout<Float>.size))
+        var vectors: [Float] = []
+        var start = 0, doneBefore = 0
+        while start < documents.count {
+            var end = start + 1, n = documents[start].passages.count
+            while end < documents.count && n + documents[end].passages.count <= blockPassages {
+                n += documents[end].passages.count
+                end += 1
+            }
+            let block = documents[start..<end]
+            let offset = doneBefore
+            var blockProgress: (@Sendable (Int, Int) -> Void)? = nil
+            if let progress {
+                blockProgress = { done, _ in progress(offset + done, total) }
+            }
+            let features = SiftIndex.encode(block.flatMap { $0.passages.map(\.text) }, into: &vectors, embedder: embedder,
+                                            collectDistinct: true, threads: threads, progress: blockProgress)
+            var next = 0
+            let d = embedder.dimension
+            vectors.withUnsafeBufferPointer { all in
+                for doc in block {
+                    let k = doc.passages.count
+                    insert(doc, vectors: UnsafeBufferPointer(rebasing: all[(next * d)..<((next + k) * d)]),
+                           features: features[next..<(next + k)])
+                    next += k
+                }
+            }
+            doneBefore += n
+            start = end
         }
     }
 
@@ -124,7 +153,7 @@ public struct SiftIndex: Sendable {
         guard let slot = documentSlot[id] else { return false }
         var scratch = Analyzer.Scratch()
         for row in documentRows[slot] {
-            let encoded = embedder.encodePassage(texts[row][...], scratch: &scratch)
+            let encoded = embedder.encodePassage(texts[row][...], into: nil, collectDistinct: true, scratch: &scratch)
             statistics.remove(distinct: encoded.distinct, lexicalLength: Int(rows[row].profile.lexicalLength))
             matrix.remove(row: row)
         }
@@ -134,20 +163,24 @@ public struct SiftIndex: Sendable {
         return true
     }
 
-    private mutating func insert(_ doc: ChunkedDocument, encoded: [Embedder.EncodedPassage]) {
+    /// Appends `doc` (replacing any document with its id) with its passages' `vectors`
+    /// (row-major, one row per passage) and features.
+    private mutating func insert(_ doc: ChunkedDocument, vectors: UnsafeBufferPointer<Float>,
+                                 features: ArraySlice<Embedder.PassageFeatures>) {
+        precondition(vectors.count == doc.passages.count * matrix.dimension && features.count == doc.passages.count)
         remove(documentID: doc.document.id)
         let slot = documentList.count
         documentList.append(doc.document)
         documentLive.append(true)
         documentSlot[doc.document.id] = slot
         let first = rows.count
-        for (passage, enc) in zip(doc.passages, encoded) {
-            let id = matrix.add(enc.vector)
+        precondition(matrix.count == first)
+        matrix.add(rows: doc.passages.count, contentsOf: vectors)
+        for (passage, f) in zip(doc.passages, features) {
             rows.append(Row(document: Int32(slot), ordinal: Int32(passage.ordinal), start: passage.start, end: passage.end,
-                            profile: enc.profile))
+                            profile: f.profile))
             texts.append(passage.text)
-            statistics.add(distinct: enc.distinct, lexicalLength: Int(enc.profile.lexicalLength))
-            precondition(id == rows.count - 1)
+            statistics.add(distinct: f.distinct, lexicalLength: Int(f.profile.lexicalLength))
         }
         documentRows.append(first..<rows.count)
     }
@@ -156,39 +189,59 @@ public struct SiftIndex: Sendable {
     public func compacted() -> SiftIndex {
         var result = try! SiftIndex(model: model)
         result.corpusFingerprint = corpusFingerprint
+        result.matrix.reserveCapacity(matrix.liveCount)
         for (slot, doc) in documentList.enumerated() where documentLive[slot] {
             let docRows = documentRows[slot]
             let passages = docRows.map { id in
                 Passage(documentID: doc.id, ordinal: Int(rows[id].ordinal), text: texts[id], start: rows[id].start, end: rows[id].end)
             }
-            let encoded = docRows.map { id in
-                Embedder.EncodedPassage(vector: matrix.vector(at: id), profile: rows[id].profile, distinct: [])
+            let vectors = docRows.flatMap { matrix.vector(at: $0) }
+            let features = docRows.map { Embedder.PassageFeatures(profile: rows[$0].profile, distinct: []) }
+            vectors.withUnsafeBufferPointer {
+                result.insert(ChunkedDocument(document: doc, passages: passages), vectors: $0, features: features[...])
             }
-            result.insert(ChunkedDocument(document: doc, passages: passages), encoded: encoded)
         }
         result.statistics = statistics
         return result
     }
 
-    static func encode(_ texts: [String], embedder: Embedder, threads: Int,
-                       progress: (@Sendable (Int, Int) -> Void)?) -> [Embedder.EncodedPassage] {
+    /// Embeds `texts` into `matrix` (replaced by `texts.count × dimension` floats, its
+    /// storage reused) on up to `threads` threads, and returns each text's features.
+    static func encode(_ texts: [String], into matrix: inout [Float], embedder: Embedder, collectDistinct: Bool,
+                       threads: Int, progress: (@Sendable (Int, Int) -> Void)?) -> [Embedder.PassageFeatures] {
+        let d = embedder.dimension
+        let needed = texts.count * d
+        if matrix.count > needed {
+            matrix.removeLast(matrix.count - needed)
+        } else if matrix.count < needed {
+            matrix.append(contentsOf: repeatElement(0, count: needed - matrix.count))
+        }
+        guard !texts.isEmpty else { return [] }
         let workers = max(1, min(threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount, texts.count))
-        let results = UnsafeMutableBufferPointer<Embedder.EncodedPassage?>.allocate(capacity: texts.count)
-        results.initialize(repeating: nil)
-        defer { results.deallocate() }
-        let box = SendableBuffer(results)
-        let done = AtomicCounter()
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
-            var scratch = Analyzer.Scratch()
-            var i = worker
-            while i < texts.count {
-                box.buffer[i] = embedder.encodePassage(texts[i][...], scratch: &scratch)
-                let n = done.increment()
-                if let progress, n % 256 == 0 || n == texts.count { progress(n, texts.count) }
-                i += workers
+        let empty = Embedder.PassageFeatures(profile: PassageProfile(tokenLength: 0, lexicalLength: 0, rescoreNorm: 0), distinct: [])
+        var features = [Embedder.PassageFeatures](repeating: empty, count: texts.count)
+        features.withUnsafeMutableBufferPointer { featureBuffer in
+            matrix.withUnsafeMutableBufferPointer { vectorBuffer in
+                let out = SendableBuffer(featureBuffer)
+                let rowsOut = SendableBuffer(vectorBuffer)
+                let done = AtomicCounter()
+                DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                    var scratch = Analyzer.Scratch()
+                    var i = worker
+                    while i < texts.count {
+                        let row = UnsafeMutableBufferPointer(rebasing: rowsOut.buffer[(i * d)..<((i + 1) * d)])
+                        out.buffer[i] = embedder.encodePassage(texts[i][...], into: row, collectDistinct: collectDistinct,
+                                                               scratch: &scratch)
+                        if let progress {
+                            let n = done.increment()
+                            if n % 256 == 0 || n == texts.count { progress(n, texts.count) }
+                        }
+                        i += workers
+                    }
+                }
             }
         }
-        return results.map { $0! }
+        return features
     }
 
     // MARK: - Search
@@ -254,7 +307,7 @@ public struct SiftIndex: Sendable {
     /// pick the sentences of an answer). 0...1.
     func sentenceScore(_ sentence: String, query: PreparedQuery, rescorer: inout Rescorer) -> Rescorer.Scores {
         var scratch = Analyzer.Scratch()
-        let encoded = embedder.encodePassage(sentence[...], scratch: &scratch)
+        let encoded = embedder.encodePassage(sentence[...], into: nil, collectDistinct: false, scratch: &scratch)
         return rescorer.score(sentence, profile: encoded.profile, query: query, statistics: statistics)
     }
 
