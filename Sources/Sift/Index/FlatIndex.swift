@@ -218,47 +218,50 @@ public struct FlatIndex: Sendable {
         // The query as the kernel reads it: Float32 as is; for bfloat16 its even and odd
         // components, matching the two halves of each 32-bit word of a row (see `bfloat16Scores`).
         let half = d / 2
-        let split = UnsafeMutablePointer<Float>.allocate(capacity: max(2 * half, 1))
-        defer { split.deallocate() }
-        if precision == .bfloat16 {
+        let isFloat32 = precision == .float32
+        // One allocation: the workers' score blocks, then (bfloat16) the split query.
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: workers * blockRows + (isFloat32 ? 0 : 2 * half))
+        defer { scratch.deallocate() }
+        let split = scratch + workers * blockRows
+        if !isFloat32 {
             for i in 0..<half { split[i] = query[2 * i]; split[half + i] = query[2 * i + 1] }
         }
-        let isFloat32 = precision == .float32
         let q = SendablePointer(UnsafeMutablePointer(mutating: query))
         let sp = SendablePointer(split)
-        let selectors = UnsafeMutableBufferPointer<TopKSelector>.allocate(capacity: workers)
-        selectors.initialize(repeating: TopKSelector(k: k))
-        defer { selectors.deinitialize(); selectors.deallocate() }
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: workers * blockRows)
-        defer { scratch.deallocate() }
-        let shared = SendableBatch(selectors: selectors, scores: UnsafeMutableBufferPointer(start: scratch, count: workers * blockRows))
-        live.withUnsafeBufferPointer { alive in
-            let aliveShared = SendableLive(alive)
-            DispatchQueue.concurrentPerform(iterations: workers) { w in
-                let out = shared.scores.baseAddress! + w * blockRows
-                var selector = shared.selectors[w]
-                var start = n * w / workers
-                let end = n * (w + 1) / workers
-                while start < end {
-                    let rows = start..<min(start + blockRows, end)
-                    if isFloat32 {
-                        FlatIndex.simdScores(raw.pointer.assumingMemoryBound(to: Float.self), rows: rows, dimension: d,
-                                             query: q.pointer, out: out)
-                    } else {
-                        FlatIndex.bfloat16Scores(raw.pointer, rows: rows, dimension: d, query: q.pointer,
-                                                 even: sp.pointer, odd: sp.pointer + half, out: out)
+        // Each worker builds its own heap and moves it into its (uninitialised) slot; the
+        // slots live on the stack.
+        return withUnsafeTemporaryAllocation(of: TopKSelector.self, capacity: workers) { selectors in
+            let shared = SendableBatch(selectors: selectors, scores: UnsafeMutableBufferPointer(start: scratch, count: workers * blockRows))
+            live.withUnsafeBufferPointer { alive in
+                let aliveShared = SendableLive(alive)
+                DispatchQueue.concurrentPerform(iterations: workers) { w in
+                    let out = shared.scores.baseAddress! + w * blockRows
+                    var selector = TopKSelector(k: k)
+                    var start = n * w / workers
+                    let end = n * (w + 1) / workers
+                    while start < end {
+                        let rows = start..<min(start + blockRows, end)
+                        if isFloat32 {
+                            FlatIndex.simdScores(raw.pointer.assumingMemoryBound(to: Float.self), rows: rows, dimension: d,
+                                                 query: q.pointer, out: out)
+                        } else {
+                            FlatIndex.bfloat16Scores(raw.pointer, rows: rows, dimension: d, query: q.pointer,
+                                                     even: sp.pointer, odd: sp.pointer + half, out: out)
+                        }
+                        selector.offer(scores: UnsafeBufferPointer(start: out, count: rows.count), rowOffset: rows.lowerBound,
+                                       minScore: minScore) { aliveShared.buffer[$0] }
+                        start = rows.upperBound
                     }
-                    selector.offer(scores: UnsafeBufferPointer(start: out, count: rows.count), rowOffset: rows.lowerBound,
-                                   minScore: minScore) { aliveShared.buffer[$0] }
-                    start = rows.upperBound
+                    (shared.selectors.baseAddress! + w).initialize(to: selector)
                 }
-                shared.selectors[w] = selector
             }
+            var merged = selectors.baseAddress!.move()
+            for w in 1..<workers {
+                let other = (selectors.baseAddress! + w).move()
+                for hit in other.heap { merged.offer(row: hit.row, score: hit.score) }
+            }
+            return merged.sorted()
         }
-        guard workers > 1 else { return selectors[0].sorted() }
-        var merged = TopKSelector(k: k)
-        for selector in selectors { for hit in selector.heap { merged.offer(row: hit.row, score: hit.score) } }
-        return merged.sorted()
     }
 
     /// Dot products of Float32 rows `rows` with `query`; `out[i]` is row `rows.lowerBound + i`'s.
