@@ -240,6 +240,12 @@ lines.append(f"Targets: Sift batch per query ≤ 0.2× faiss: {rx(ratios['batch_
              f"{verdict(targets['batch_per_query_vs_faiss_le_0.2'])}; Sift embedding ≥ 5× HashingVectorizer char_wb "
              f"at the same parallelism: {rx(ratios['embed_T_vs_hv_char_wb_T'])} ({par}), "
              f"{rx(ratios['embed_1t_vs_hv_char_wb_1t'])} (1 thread) → {verdict(targets['embed_vs_hv_char_wb_ge_5_same_parallelism'])}.")
+sg, fb = g(npy, "batch_sgemm_only_ms_per_query"), g(fai, "batch_blas_forced_ms_per_query")
+if sg is not None or fb is not None:
+    lines.append(f"Batch context: the float32 product alone (numpy `Qb @ A.T`, no selection) takes {ms(sg)} ms per query "
+                 f"(Sift's batch ÷ that: {rx(ratio(g(sift, 'batch_ms_per_query'), sg))}); faiss with its BLAS path forced "
+                 f"(distance_compute_blas_threshold = 20; faiss 1.15's default is 128,000, so batches of {B} skip BLAS) "
+                 f"takes {ms(fb)} ms per query (Sift ÷ that: {rx(ratio(g(sift, 'batch_ms_per_query'), fb))}).")
 if g(siftd, "embed_mb_per_s") is not None:
     lines.append(f"For reference, Sift on its default bench text (the bundled corpus's chunked passages, markup removed): "
                  f"{g(siftd, 'embed_mb_per_s'):.2f} MB/s at {siftd.get('threads')} thread(s).")

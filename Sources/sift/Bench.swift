@@ -126,9 +126,6 @@ struct Bench: ParsableCommand {
                 simdTimes.append(time { _ = index.search(q, k: 10, kernel: .simd, threads: threadCount) })
             }
             let kernel = index.resolvedKernel(kernelName)
-            // The ratio to the floor pairs each query with the floor scan just before it (the
-            // machine's bandwidth drifts between runs more than within a pair).
-            let pairedRatio = median(zip(kernel == .simd ? simdTimes : blasTimes, floorTimes).map { $0 / $1 })
             blasTimes.sort(); simdTimes.sort()
             let floor = median(floorTimes)
             let single = kernel == .simd ? simdTimes : blasTimes
@@ -151,7 +148,7 @@ struct Bench: ParsableCommand {
                 single_kernel: kernel.rawValue, blas_single_ms_p50: round3(percentile(blasTimes, 0.5)),
                 simd_single_ms_p50: round3(percentile(simdTimes, 0.5)),
                 batch: batch, batch_ms_per_query: round3(batchTime / Double(batch)),
-                ratio_to_floor: round3(pairedRatio), embed_mb_per_s: round3(mb / embedSeconds),
+                ratio_to_floor: round3(percentile(single, 0.5) / floor), embed_mb_per_s: round3(mb / embedSeconds),
                 rss_mb: round3(Double(searchRSS) / 1_048_576))
             if openPassages > 0 {
                 let (ms, delta) = try measureOpen(passages: openPassages, threads: threadCount)
