@@ -129,19 +129,19 @@ struct FlatIndexTests {
 
     @Test("the SIMD scan over several workers and blocks equals brute force, tombstones and minScore included")
     func scanAcrossBlocksAndWorkers() {
-        // 20,000 rows: more than one 4,096-row block per worker and, at 67 Float32 components
-        // (5.4 MB), above the size from which the scan starts workers; 67 also exercises the
-        // components left after the vector loop.
-        let rows = integerVectors(count: 20_000, dimension: 67, seed: 2024)
-        let queries = integerVectors(count: 3, dimension: 67, seed: 5)
+        // 140,000 rows: more than one 65,536-row block per worker on 1 and 2 threads, and at
+        // 19 components (10.6 MB Float32, 5.3 MB bfloat16) above the size from which the scan
+        // starts workers; 19 also exercises the components left after the vector loop.
+        let rows = integerVectors(count: 140_000, dimension: 19, seed: 2024)
+        let queries = integerVectors(count: 3, dimension: 19, seed: 5)
         for precision in MatrixPrecision.allCases {
-            var index = FlatIndex(dimension: 67, precision: precision, reservingCapacity: rows.count)
+            var index = FlatIndex(dimension: 19, precision: precision, reservingCapacity: rows.count)
             let flat = rows.flatMap { $0 }
             flat.withUnsafeBufferPointer { index.add(rows: rows.count, contentsOf: $0) }
             var live = [Bool](repeating: true, count: rows.count)
             for row in stride(from: 1, to: rows.count, by: 7) { index.remove(row: row); live[row] = false }
             for q in queries {
-                for (k, minScore) in [(1, -Float.infinity), (10, -Float.infinity), (50, 10), (20_000, 25)] as [(Int, Float)] {
+                for (k, minScore) in [(1, -Float.infinity), (10, -Float.infinity), (50, 10), (140_000, 12)] as [(Int, Float)] {
                     let want = bruteForce(rows, live: live, query: q, k: k, minScore: minScore)
                     for threads in [1, 2, 3] {
                         let got = index.search(q, k: k, minScore: minScore, kernel: .simd, threads: threads)
