@@ -71,6 +71,10 @@ public struct FlatIndex: Sendable {
         return count - 1
     }
 
+    /// Rows the storage has room for before it must grow (the rows of a memory-mapped
+    /// index only: adding to one copies it to the heap).
+    var capacity: Int { storage.isMapped ? count : storage.capacityRows }
+
     /// Makes room for at least `rows` rows in all, so that appending up to that many copies
     /// nothing. (The pages of unused room are not touched, so they cost address space only.)
     public mutating func reserveCapacity(_ rows: Int) {

@@ -109,7 +109,10 @@ public struct SiftIndex: Sendable {
                              progress: (@Sendable (Int, Int) -> Void)? = nil) {
         let total = documents.reduce(0) { $0 + $1.passages.count }
         guard total > 0 || !documents.isEmpty else { return }
-        if total > 0 { matrix.reserveCapacity(matrix.count + total) }
+        // Room for all the new rows at once, growing by at least half so that adding batch
+        // after batch copies the matrix O(log n) times, not once per batch.
+        let needed = matrix.count + total
+        if total > 0 && needed > matrix.capacity { matrix.reserveCapacity(max(needed, matrix.capacity + matrix.capacity / 2)) }
         let blockPassages = max(1, (16 << 20) / (embedder.dimension * MemoryLayout<Float>.size))
         var vectors: [Float] = []
         var start = 0, doneBefore = 0
