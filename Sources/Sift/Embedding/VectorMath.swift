@@ -2,14 +2,10 @@
 enum VectorMath {
     /// Scales `v` to unit length; a zero vector stays zero.
     static func normalize(_ v: inout [Float]) {
-        var sum: Double = 0
-        for x in v { sum += Double(x) * Double(x) }
-        guard sum > 0 else { return }
-        let scale = Float(1 / sum.squareRoot())
-        for i in v.indices { v[i] *= scale }
+        v.withUnsafeMutableBufferPointer { normalize($0) }
     }
 
-    /// Scales `v` to unit length in place (same arithmetic as the array version).
+    /// Scales `v` to unit length in place; a zero vector stays zero.
     static func normalize(_ v: UnsafeMutableBufferPointer<Float>) {
         var sum: Double = 0
         for x in v { sum += Double(x) * Double(x) }

@@ -71,10 +71,6 @@ public struct FlatIndex: Sendable {
         return count - 1
     }
 
-    /// Rows the storage has room for before it must grow (the rows of a memory-mapped
-    /// index only: adding to one copies it to the heap).
-    var capacity: Int { storage.isMapped ? count : storage.capacityRows }
-
     /// Makes room for at least `rows` rows in all, so that appending up to that many copies
     /// nothing. (The pages of unused room are not touched, so they cost address space only.)
     public mutating func reserveCapacity(_ rows: Int) {
@@ -82,17 +78,22 @@ public struct FlatIndex: Sendable {
         storage = storage.copy(rows: count, capacityRows: max(rows, count))
     }
 
+    /// Makes room for `rows` more rows, copying a shared or memory-mapped matrix to the heap.
+    /// When it must grow it grows by at least half, so that appending block after block
+    /// copies the matrix O(log n) times overall.
+    mutating func makeRoom(forAdding rows: Int) {
+        let needed = count + rows
+        guard !isKnownUniquelyReferenced(&storage) || storage.isMapped || storage.capacityRows < needed else { return }
+        let current = storage.isMapped ? count : storage.capacityRows
+        storage = storage.copy(rows: count, capacityRows: current < needed ? max(needed, current + current / 2) : current)
+    }
+
     /// Appends `rows` rows at once from a row-major buffer of `rows × dimension` floats.
     /// - Complexity: O(rows · dimension).
     public mutating func add(rows: Int, contentsOf matrix: UnsafeBufferPointer<Float>) {
         precondition(matrix.count == rows * dimension, "buffer has \(matrix.count) floats, expected \(rows) × \(dimension)")
         guard rows > 0 else { return }
-        if !isKnownUniquelyReferenced(&storage) || storage.isMapped || storage.capacityRows < count + rows {
-            // Grow geometrically, so that appending block after block stays linear overall.
-            let needed = count + rows
-            let capacity = storage.capacityRows < needed ? max(needed, storage.capacityRows + storage.capacityRows / 2) : storage.capacityRows
-            storage = storage.copy(rows: count, capacityRows: capacity)
-        }
+        makeRoom(forAdding: rows)
         storage.store(matrix.baseAddress!, rows: rows, at: count)
         live.append(contentsOf: repeatElement(true, count: rows))
         liveCount += rows

@@ -107,13 +107,11 @@ public struct SiftIndex: Sendable {
     /// thousand.
     public mutating func add(contentsOf documents: [ChunkedDocument], threads: Int = 0,
                              progress: (@Sendable (Int, Int) -> Void)? = nil) {
+        guard !documents.isEmpty else { return }
         let total = documents.reduce(0) { $0 + $1.passages.count }
-        guard total > 0 || !documents.isEmpty else { return }
-        // Room for all the new rows at once, growing by at least half so that adding batch
-        // after batch copies the matrix O(log n) times, not once per batch.
-        let needed = matrix.count + total
-        if total > 0 && needed > matrix.capacity { matrix.reserveCapacity(max(needed, matrix.capacity + matrix.capacity / 2)) }
-        let blockPassages = max(1, (16 << 20) / (embedder.dimension * MemoryLayout<Float>.size))
+        if total > 0 { matrix.makeRoom(forAdding: total) }  // room for all the new rows at once
+        let d = embedder.dimension
+        let blockPassages = max(1, (16 << 20) / (d * MemoryLayout<Float>.size))
         var vectors: [Float] = []
         var start = 0, doneBefore = 0
         while start < documents.count {
@@ -131,7 +129,6 @@ public struct SiftIndex: Sendable {
             let features = SiftIndex.encode(block.flatMap { $0.passages.map(\.text) }, into: &vectors, embedder: embedder,
                                             collectDistinct: true, threads: threads, progress: blockProgress)
             var next = 0
-            let d = embedder.dimension
             vectors.withUnsafeBufferPointer { all in
                 for doc in block {
                     let k = doc.passages.count
