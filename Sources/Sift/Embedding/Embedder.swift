@@ -1,4 +1,5 @@
 import Foundation
+import Dispatch
 
 /// What the embedder keeps of one passage besides its dense vector: the lengths and the
 /// norm needed to re-score it exactly without touching the rest of the corpus.
@@ -178,6 +179,45 @@ extension Embedder {
     /// allocates nothing for the vectors; the rows can go straight into
     /// ``FlatIndex/add(rows:contentsOf:)``.
     public func embed(batch texts: [String], into matrix: inout [Float], threads: Int = 0) {
-        _ = SiftIndex.encode(texts, into: &matrix, embedder: self, collectDistinct: false, threads: threads, progress: nil)
+        _ = encode(texts, into: &matrix, collectDistinct: false, threads: threads, progress: nil)
+    }
+
+    /// Embeds `texts` into `matrix` (replaced by `texts.count × dimension` floats, its
+    /// storage reused) on up to `threads` threads, and returns each text's features.
+    func encode(_ texts: [String], into matrix: inout [Float], collectDistinct: Bool,
+                       threads: Int, progress: (@Sendable (Int, Int) -> Void)?) -> [Embedder.PassageFeatures] {
+        let d = dimension
+        let needed = texts.count * d
+        if matrix.count > needed {
+            matrix.removeLast(matrix.count - needed)
+        } else if matrix.count < needed {
+            matrix.append(contentsOf: repeatElement(0, count: needed - matrix.count))
+        }
+        guard !texts.isEmpty else { return [] }
+        let workers = max(1, min(threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount, texts.count))
+        let empty = Embedder.PassageFeatures(profile: PassageProfile(tokenLength: 0, lexicalLength: 0, rescoreNorm: 0), distinct: [])
+        var features = [Embedder.PassageFeatures](repeating: empty, count: texts.count)
+        features.withUnsafeMutableBufferPointer { featureBuffer in
+            matrix.withUnsafeMutableBufferPointer { vectorBuffer in
+                let out = SendableBuffer(featureBuffer)
+                let rowsOut = SendableBuffer(vectorBuffer)
+                let done = AtomicCounter()
+                DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                    var scratch = Analyzer.Scratch()
+                    var i = worker
+                    while i < texts.count {
+                        let row = UnsafeMutableBufferPointer(rebasing: rowsOut.buffer[(i * d)..<((i + 1) * d)])
+                        out.buffer[i] = self.encodePassage(texts[i][...], into: row, collectDistinct: collectDistinct,
+                                                               scratch: &scratch)
+                        if let progress {
+                            let n = done.increment()
+                            if n % 256 == 0 || n == texts.count { progress(n, texts.count) }
+                        }
+                        i += workers
+                    }
+                }
+            }
+        }
+        return features
     }
 }

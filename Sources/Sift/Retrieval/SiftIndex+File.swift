@@ -15,32 +15,6 @@ public enum IndexVerification: Sendable {
     case lazy
 }
 
-/// The index file format (version 1), little-endian:
-///
-/// | bytes | content |
-/// |---|---|
-/// | 0..<4096 | header: magic `SIFTIDX\0`, format version, model fingerprint, dimension, row and document counts, a table of sections (kind, offset, length, checksum), the model identifier, and the header's own checksum in its last 8 bytes |
-/// | page-aligned | matrix: rows × dimension Float32 or bfloat16 (the model's `matrixPrecision`, also in the header: 0 or 1 after the dimension), row-major (memory-mapped on open) |
-/// | | rows: per passage: document, ordinal, span, lengths, norm, live flag |
-/// | | texts: offsets + UTF-8 passage texts |
-/// | | documents: per document its live flag, content hash and length-prefixed UTF-8 fields |
-/// | | statistics: counts + hashed document frequencies |
-/// | | model: JSON definition |
-/// | | meta: JSON (corpus fingerprint) |
-enum IndexFileFormat {
-    static let magic: [UInt8] = Array("SIFTIDX".utf8) + [0]
-    static let version: UInt32 = 1
-    static let headerSize = 4096
-    static let rowRecordSize = 40
-
-    enum Section: UInt32, CaseIterable {
-        case matrix = 1, rows, texts, documents, statistics, model, meta
-        var name: String { "\(self)" }
-    }
-
-    struct SectionEntry { var kind: Section; var offset: Int; var length: Int; var checksum: UInt64 }
-}
-
 struct StoredDocument {
     var document: Document
     var live: Bool

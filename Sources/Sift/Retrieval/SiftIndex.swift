@@ -126,7 +126,7 @@ public struct SiftIndex: Sendable {
             if let progress {
                 blockProgress = { done, _ in progress(offset + done, total) }
             }
-            let features = SiftIndex.encode(block.flatMap { $0.passages.map(\.text) }, into: &vectors, embedder: embedder,
+            let features = embedder.encode(block.flatMap { $0.passages.map(\.text) }, into: &vectors,
                                             collectDistinct: true, threads: threads, progress: blockProgress)
             var next = 0
             vectors.withUnsafeBufferPointer { all in
@@ -205,45 +205,6 @@ public struct SiftIndex: Sendable {
         return result
     }
 
-    /// Embeds `texts` into `matrix` (replaced by `texts.count × dimension` floats, its
-    /// storage reused) on up to `threads` threads, and returns each text's features.
-    static func encode(_ texts: [String], into matrix: inout [Float], embedder: Embedder, collectDistinct: Bool,
-                       threads: Int, progress: (@Sendable (Int, Int) -> Void)?) -> [Embedder.PassageFeatures] {
-        let d = embedder.dimension
-        let needed = texts.count * d
-        if matrix.count > needed {
-            matrix.removeLast(matrix.count - needed)
-        } else if matrix.count < needed {
-            matrix.append(contentsOf: repeatElement(0, count: needed - matrix.count))
-        }
-        guard !texts.isEmpty else { return [] }
-        let workers = max(1, min(threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount, texts.count))
-        let empty = Embedder.PassageFeatures(profile: PassageProfile(tokenLength: 0, lexicalLength: 0, rescoreNorm: 0), distinct: [])
-        var features = [Embedder.PassageFeatures](repeating: empty, count: texts.count)
-        features.withUnsafeMutableBufferPointer { featureBuffer in
-            matrix.withUnsafeMutableBufferPointer { vectorBuffer in
-                let out = SendableBuffer(featureBuffer)
-                let rowsOut = SendableBuffer(vectorBuffer)
-                let done = AtomicCounter()
-                DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                    var scratch = Analyzer.Scratch()
-                    var i = worker
-                    while i < texts.count {
-                        let row = UnsafeMutableBufferPointer(rebasing: rowsOut.buffer[(i * d)..<((i + 1) * d)])
-                        out.buffer[i] = embedder.encodePassage(texts[i][...], into: row, collectDistinct: collectDistinct,
-                                                               scratch: &scratch)
-                        if let progress {
-                            let n = done.increment()
-                            if n % 256 == 0 || n == texts.count { progress(n, texts.count) }
-                        }
-                        i += workers
-                    }
-                }
-            }
-        }
-        return features
-    }
-
     // MARK: - Search
 
     /// The `k` best passages for `query`, best first.
@@ -312,18 +273,6 @@ public struct SiftIndex: Sendable {
     }
 
     func prepare(_ query: String) -> PreparedQuery { embedder.prepareQuery(query, statistics: statistics) }
-}
-
-/// A buffer that worker threads write to at disjoint indices.
-struct SendableBuffer<T>: @unchecked Sendable {
-    let buffer: UnsafeMutableBufferPointer<T>
-    init(_ buffer: UnsafeMutableBufferPointer<T>) { self.buffer = buffer }
-}
-
-final class AtomicCounter: @unchecked Sendable {
-    private var value = 0
-    private let lock = NSLock()
-    func increment() -> Int { lock.lock(); defer { lock.unlock() }; value += 1; return value }
 }
 
 extension SiftIndex {
