@@ -36,8 +36,8 @@ struct Ask: ParsableCommand {
         try runOrExit {
             let renderer = try template.map { try AnswerRenderer(templateFile: URL(fileURLWithPath: $0)) } ?? AnswerRenderer()
             let composer = try AnswerComposer(topK: topK, minScore: minScore)
-            let (index, bank) = try source.load(quiet: format == .json)
-            let answer = composer.answer(question, index: index, questions: bank)
+            let engine = try source.engine(quiet: format == .json) { $0.composer = composer }
+            let answer = engine.ask(question)
             print(renderer.render(answer, as: format))
         }
     }

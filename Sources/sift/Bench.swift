@@ -1,7 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Foundation
-import Sift
+@_spi(Benchmarks) import Sift
 
 extension MatrixPrecision: ExpressibleByArgument {}
 

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import Sift
+@_spi(Benchmarks) import Sift
 
 struct EvalReport: Encodable {
     var queries: Int
@@ -128,7 +128,7 @@ struct Eval: ParsableCommand {
     func loadQueries(_ path: String) throws -> [LabelledQuery] {
         let text = try CorpusLoader(maxFileBytes: Int.max).readText(url: URL(fileURLWithPath: path), displayPath: path)
         var result: [LabelledQuery] = []
-        for (n, line) in TextLines.lines(text).enumerated() where !line.allSatisfy(\.isWhitespace) {
+        for (n, line) in lines(of: text).enumerated() where !line.allSatisfy(\.isWhitespace) {
             guard let obj = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any],
                   let q = obj["question"] as? String, let ids = obj["positive_ids"] as? [Any] else {
                 throw SiftError.invalidJSONL(path: path, line: n + 1, reason: "expected {\"question\": string, \"positive_ids\": [...]}")

@@ -26,8 +26,36 @@ struct Index: ParsableCommand {
 
     func run() throws {
         try runOrExit {
-            let cache = CorpusCache(corpus: URL(fileURLWithPath: corpus))
-            _ = try cache.index(quiet: false, rebuild: rebuild, compact: compact, output: output.map { URL(fileURLWithPath: $0) })
+            var options = AnswerEngine.Options.cli(quiet: false)
+            options.rebuild = rebuild
+            options.questions = .none
+            if let output { options.cache = .file(URL(fileURLWithPath: output)) }
+            // A cache that cannot be written is an error here: writing it is the point.
+            let failures = WarningLog()
+            let report = options.onWarning
+            options.onWarning = { w in
+                if w.kind == .cacheNotSaved { failures.add(w) }
+                report?(w)
+            }
+            let engine = try AnswerEngine(corpus: URL(fileURLWithPath: corpus), options: options)
+            if compact { engine.compact() }
+            if let failure = failures.first { throw SiftError.writeFailed(path: failure.path, reason: failure.reason) }
+            let index = engine.index
+            let update = engine.lastUpdate
+            if update?.cacheHit == true && !compact {
+                progressLine("Index is up to date: \(index.documents.count) articles, \(index.passageCount) passages"
+                             + (update?.cacheFile.map { " (\($0.path))" } ?? ""))
+            } else {
+                progressLine("Index: \(index.documents.count) articles, \(index.passageCount) passages, \(index.tombstoneCount) tombstones")
+            }
         }
     }
+}
+
+/// Warnings collected from callbacks on any thread.
+final class WarningLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [CorpusWarning] = []
+    func add(_ w: CorpusWarning) { lock.lock(); items.append(w); lock.unlock() }
+    var first: CorpusWarning? { lock.lock(); defer { lock.unlock() }; return items.first }
 }

@@ -60,8 +60,8 @@ struct Search: ParsableCommand {
         try runOrExit {
             let queries: [String]
             if let batchFile { queries = try readQueries(batchFile) } else { queries = [query!] }
-            let (index, _) = try source.load(quiet: format == .json)
-            let results = batchFile == nil ? [index.search(queries[0], k: k)] : index.search(batch: queries, k: k)
+            let engine = try source.engine(quiet: format == .json) { $0.questions = .none }
+            let results = batchFile == nil ? [engine.search(queries[0], k: k)] : engine.search(batch: queries, k: k)
             for (q, hits) in zip(queries, results) {
                 switch format {
                 case .json:
@@ -95,7 +95,7 @@ struct Search: ParsableCommand {
         }
         guard let text = String(data: data, encoding: .utf8) else { throw SiftError.invalidText(path: path, reason: "invalid UTF-8") }
         var queries: [String] = []
-        for line in TextLines.lines(text) where !line.allSatisfy(\.isWhitespace) {
+        for line in lines(of: text) where !line.allSatisfy(\.isWhitespace) {
             if line.first == "{", let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
                let q = (obj["query"] ?? obj["question"]) as? String {
                 queries.append(q)

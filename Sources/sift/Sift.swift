@@ -48,3 +48,8 @@ func printJSON<T: Encodable>(_ value: T) {
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     print(String(decoding: (try? encoder.encode(value)) ?? Data(), as: UTF8.self))
 }
+
+/// The lines of `text` (LF, CRLF or CR endings).
+func lines(of text: String) -> [Substring] {
+    text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" })
+}

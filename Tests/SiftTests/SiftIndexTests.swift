@@ -1,5 +1,5 @@
 import Foundation
-import Sift
+@_spi(Benchmarks) import Sift
 import Testing
 
 /// What identifies a result independently of passage ids: document, ordinal, score.

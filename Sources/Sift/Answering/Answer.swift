@@ -24,6 +24,18 @@ public struct Answer: Sendable, Hashable, Codable {
         public var score: Float
     }
 
+    /// A question that others asked, shown under "Others are asking".
+    public struct RelatedQuestion: Sendable, Hashable, Codable {
+        public var question: String
+        /// When it was asked (`YYYY-MM-DD`).
+        public var date: String
+        public init(question: String, date: String) {
+            self.question = question
+            self.date = date
+        }
+    }
+
+    /// The question as asked.
     public var question: String
     /// `"zh"` or `"en"`, the question's language (it picks the templates).
     public var language: String
@@ -34,8 +46,8 @@ public struct Answer: Sendable, Hashable, Codable {
     /// 2–5 statements, each from a different article.
     public var points: [Statement]
     public var references: [Reference]
-    /// Similar previously asked questions.
-    public var related: [QuestionBank.Entry]
+    /// Similar questions that others asked.
+    public var related: [RelatedQuestion]
     /// For a definition question whose term means different things in different
     /// articles: the term (nil otherwise).
     public var ambiguousTerm: String?

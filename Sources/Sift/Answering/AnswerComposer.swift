@@ -22,9 +22,9 @@ public struct AnswerComposer: Sendable {
     public var relativeScore: Float
 
     public init(topK: Int = 8, minScore: Float = 0.16, maxPoints: Int = 5, relativeScore: Float = 0.45) throws(SiftError) {
-        guard topK >= 1 && topK <= 1000 else { throw .invalidArgument(name: "--top-k", reason: "must be in 1...1000, got \(topK)") }
+        guard topK >= 1 && topK <= 1000 else { throw .invalidArgument(name: "topK", reason: "must be in 1...1000, got \(topK)") }
         guard minScore.isFinite, (0...1).contains(minScore) else {
-            throw .invalidArgument(name: "--min-score", reason: "must be in 0...1, got \(minScore)")
+            throw .invalidArgument(name: "minScore", reason: "must be in 0...1, got \(minScore)")
         }
         guard maxPoints >= 1 else { throw .invalidArgument(name: "maxPoints", reason: "must be ≥ 1") }
         self.topK = topK
@@ -33,26 +33,39 @@ public struct AnswerComposer: Sendable {
         self.relativeScore = relativeScore
     }
 
+    /// The default settings.
+    public static let standard = try! AnswerComposer()
+
     /// Longest question accepted (longer ones are cut to this many characters).
     public static let maxQuestionCharacters = 2000
 
-    public func answer(_ question: String, index: SiftIndex, questions: QuestionBank? = nil) -> Answer {
+    /// Answers `question` from `index`, drawing "Others are asking" from `questions`.
+    /// - Parameters:
+    ///   - filter: which documents the answer may draw on.
+    ///   - settings: search-time settings.
+    public func answer(_ question: String, index: SiftIndex, questions: QuestionBank? = nil,
+                       filter: SearchFilter = SearchFilter(), settings: SearchSettings = SearchSettings()) -> Answer {
         let analysis = QuestionAnalysis(question)
         let q = String(analysis.searchText.prefix(AnswerComposer.maxQuestionCharacters))
         // Search the question without its question words, and as asked (the question words
         // carry the language, which favours articles in it), and for "what is X" also X alone.
+        // Each distinct query is prepared once.
         let k = max(topK, maxPoints * 2)
-        var searches = [index.search(q, k: k)]
+        let prepared = index.prepare(q)
+        var searches = [index.search(prepared: prepared, k: k, filter: filter, settings: settings)]
         let asked = String(question.prefix(AnswerComposer.maxQuestionCharacters))
-        if asked != q { searches.append(index.search(asked, k: k)) }
-        let termHits = analysis.definitionTerm.map { index.search($0, k: 30) } ?? []
+        if QuestionWords.stripForSearch(asked) != QuestionWords.stripForSearch(q) {
+            searches.append(index.search(asked, k: k, filter: filter, settings: settings))
+        }
+        let termHits = analysis.definitionTerm.map { index.search($0, k: 30, filter: filter, settings: settings) } ?? []
         searches.append(Array(termHits.prefix(k)))
         var byPassage: [Int: SearchHit] = [:]
         for list in searches {
             for h in list where (byPassage[h.passageID]?.score ?? -1) < h.score { byPassage[h.passageID] = h }
         }
         let hits = byPassage.values.sorted { $0.score != $1.score ? $0.score > $1.score : $0.passageID < $1.passageID }
-        let related = questions?.related(to: String(question.prefix(AnswerComposer.maxQuestionCharacters))) ?? []
+        let related = (questions?.related(to: String(question.prefix(AnswerComposer.maxQuestionCharacters))) ?? [])
+            .map { Answer.RelatedQuestion(question: $0.question, date: $0.date) }
         var answer = Answer(question: question, language: analysis.language, answered: false, lead: nil, points: [],
                             references: [], related: related, ambiguousTerm: nil)
         guard let best = hits.first, best.score >= minScore else {
@@ -64,7 +77,6 @@ public struct AnswerComposer: Sendable {
             return answer
         }
         answer.answered = true
-        let prepared = index.prepare(q)
         var rescorer = Rescorer(embedder: index.embedder)
 
         // Best passage per document, close enough to the best.

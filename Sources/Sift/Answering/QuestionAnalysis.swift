@@ -1,14 +1,14 @@
 /// What the composer needs to know about a question: its language and, for a
 /// definition question ("什么是X", "X是什么", "what is X", "define X"), the term X.
-public struct QuestionAnalysis: Sendable, Hashable {
+struct QuestionAnalysis: Sendable, Hashable {
     /// `"zh"` or `"en"`.
-    public var language: String
+    var language: String
     /// The term asked about, for definition questions.
-    public var definitionTerm: String?
+    var definitionTerm: String?
 
-    public init(_ question: String) {
+    init(_ question: String) {
         let trimmed = question.trimmingCharacters(in: .whitespacesAndNewlines.union(.init(charactersIn: "?？!！。.，,；;:：~～")))
-        language = QuestionAnalysis.language(of: question)
+        language = LanguageDetector.detect(question)
         definitionTerm = QuestionAnalysis.term(in: trimmed)
         searchText = QuestionWords.strip(question)
     }
@@ -16,12 +16,7 @@ public struct QuestionAnalysis: Sendable, Hashable {
     /// The question without Chinese question words (什么, 为什么, 怎么, 如何, 哪些, 吗, 呢, …),
     /// which say what kind of answer is wanted but not what it is about. English question
     /// words are stop words already.
-    public var searchText: String
-
-    /// `"zh"` when the question has any CJK ideograph, else `"en"`.
-    static func language(of text: String) -> String {
-        text.unicodeScalars.contains { ScriptClass.isCJK($0.value) } ? "zh" : "en"
-    }
+    var searchText: String
 
     static let zhPrefixes = ["请问什么是", "什么叫做", "什么叫", "什么是", "何为", "何谓", "解释一下", "介绍一下", "请解释", "请介绍", "定义"]
     static let zhSuffixes = ["是什么意思啊", "是什么意思", "是什么东西", "指的是什么", "是什么呢", "是什么", "是啥意思", "是啥", "指什么", "的定义是什么", "的定义", "的含义", "什么意思", "的意思"]

@@ -1,31 +1,48 @@
 import Foundation
 
-/// Previously asked questions, for "Others are asking": a JSONL file of
-/// `{"question": "...", "date": "YYYY-MM-DD"}` records, searched with the same
-/// two-stage scorer as the corpus.
+/// Questions people asked before, for "Others are asking": a JSONL file of
+/// `{"question": "...", "date": "YYYY-MM-DD"}` records, searched with the same two-stage
+/// scorer as the corpus.
 public struct QuestionBank: Sendable {
     /// A previously asked question.
     public struct Entry: Sendable, Hashable, Codable {
+        /// The question as it was asked.
         public var question: String
+        /// When it was asked, as written in the bank (`YYYY-MM-DD`).
         public var date: String
-        public init(question: String, date: String) { self.question = question; self.date = date }
+
+        public init(question: String, date: String) {
+            self.question = question
+            self.date = date
+        }
     }
 
+    /// The questions, in file order.
     public let entries: [Entry]
-    private let index: SiftIndex
+    /// One single-passage document per entry (id = the entry's position).
+    let index: SiftIndex
 
-    /// A bank of `entries`.
+    /// A bank of `entries`, indexed with `model`.
     public init(entries: [Entry], model: EmbeddingModel = .default) throws(SiftError) {
         self.entries = entries
         let docs = entries.enumerated().map { i, e in
-            ChunkedDocument(document: Document(id: String(i), title: e.question, source: "questions", language: QuestionAnalysis.language(of: e.question),
-                                               contentHash: 0),
-                            passages: [Passage(documentID: String(i), ordinal: 0, text: e.question, start: 0, end: e.question.unicodeScalars.count)])
+            ChunkedDocument(document: Document(id: String(i), title: e.question, source: "questions", date: e.date,
+                                               language: LanguageDetector.detect(e.question), contentHash: 0),
+                            passages: [Passage(documentID: String(i), ordinal: 0, text: e.question, start: 0,
+                                               end: e.question.unicodeScalars.count)])
         }
         index = try SiftIndex(model: model, documents: docs, threads: 1)
     }
 
+    /// A bank over an index built by ``init(entries:model:)`` (a cached one).
+    init(index: SiftIndex) {
+        self.index = index
+        entries = index.documents.map { Entry(question: $0.title, date: $0.date ?? "") }
+    }
+
     /// Loads a question bank file.
+    /// - Throws: ``SiftError/invalidJSONL(path:line:reason:)`` for a line that is not a
+    ///   `{"question", "date"}` object, and the errors of reading a text file.
     public init(contentsOf url: URL, model: EmbeddingModel = .default) throws(SiftError) {
         let text = try CorpusLoader().readText(url: url, displayPath: url.path)
         var entries: [Entry] = []
@@ -40,13 +57,18 @@ public struct QuestionBank: Sendable {
     }
 
     /// Up to `limit` questions most similar to `question` (the question itself excluded),
-    /// scoring at least `minScore`.
+    /// scoring at least `minScore`, best first.
     public func related(to question: String, limit: Int = 5, minScore: Float = 0.2) -> [Entry] {
-        let normalized = TextNormalizer.normalized(question).filter { !$0.isWhitespace && !$0.isPunctuation }
+        let key = QuestionBank.key(question)
         return index.search(question, k: limit + 1, minScore: minScore)
-            .map { entries[Int($0.document.id)!] }
-            .filter { TextNormalizer.normalized($0.question).filter { !$0.isWhitespace && !$0.isPunctuation } != normalized }
+            .compactMap { Int($0.document.id).flatMap { $0 < entries.count ? entries[$0] : nil } }
+            .filter { QuestionBank.key($0.question) != key }
             .prefix(limit)
             .map { $0 }
+    }
+
+    /// A question's identity: normalised, without whitespace and punctuation.
+    static func key(_ question: String) -> String {
+        TextNormalizer.normalized(question).filter { !$0.isWhitespace && !$0.isPunctuation }
     }
 }

@@ -33,8 +33,13 @@ public struct Passage: Sendable, Hashable, Codable {
 ///
 /// Lengths count Unicode scalars (one per character for Chinese and Latin text).
 public struct Chunker: Sendable, Hashable {
+    /// Upper bound of a passage's length, in Unicode scalars.
     public var maxCharacters: Int
+    /// Characters of context repeated across split points.
     public var overlapCharacters: Int
+
+    /// The default chunker: passages of at most 600 characters, no overlap.
+    public static let standard = try! Chunker()
 
     /// - Parameters:
     ///   - maxCharacters: upper bound of a passage's length (at least 16).

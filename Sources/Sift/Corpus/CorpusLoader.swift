@@ -1,11 +1,39 @@
 import Foundation
 import Yams
 
-/// A file the loader skipped, and why.
+/// A problem that was worked around: an article the loader skipped, or an index cache
+/// that was damaged (and rebuilt) or could not be written (the engine runs without it).
 public struct CorpusWarning: Sendable, Hashable, CustomStringConvertible {
+    /// What kind of problem it was.
+    public enum Kind: Sendable, Hashable {
+        /// An article file was skipped (not text, too large, unreadable, empty, …).
+        case skippedArticle
+        /// A cached index was damaged or unusable and is rebuilt.
+        case cacheRebuilt
+        /// The index could not be saved to the cache.
+        case cacheNotSaved
+    }
+
+    /// The file (relative to the corpus folder for articles; absolute for caches).
     public var path: String
+    /// Why, in a few words.
     public var reason: String
-    public var description: String { "skipped '\(path)': \(reason)" }
+    /// What kind of problem it was.
+    public var kind: Kind
+
+    public init(path: String, reason: String, kind: Kind = .skippedArticle) {
+        self.path = path
+        self.reason = reason
+        self.kind = kind
+    }
+
+    public var description: String {
+        switch kind {
+        case .skippedArticle: "skipped '\(path)': \(reason)"
+        case .cacheRebuilt: "index cache '\(path)': \(reason); rebuilding it"
+        case .cacheNotSaved: "index cache '\(path)': \(reason); continuing without a cache"
+        }
+    }
 }
 
 /// Reads a corpus: a folder of Markdown / plain-text articles with optional YAML front
@@ -22,7 +50,7 @@ public struct CorpusLoader: Sendable {
     public static let articleExtensions: Set<String> = ["md", "markdown", "txt", "text"]
 
     public init(chunker: Chunker? = nil, maxFileBytes: Int = 8 << 20) {
-        self.chunker = chunker ?? (try! Chunker())
+        self.chunker = chunker ?? .standard
         self.maxFileBytes = maxFileBytes
     }
 
@@ -212,8 +240,8 @@ public struct CorpusLoader: Sendable {
 
 /// Splits text into lines on "\n", "\r\n" or "\r" (empty lines kept, so that line numbers
 /// are right).
-public enum TextLines {
-    public static func lines(_ text: String) -> [Substring] {
+enum TextLines {
+    static func lines(_ text: String) -> [Substring] {
         text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" })
     }
 }

@@ -44,17 +44,3 @@ public struct ChunkedDocument: Sendable, Hashable {
         self.passages = passages
     }
 }
-
-/// Detects whether text is mainly Chinese (CJK) or not.
-public enum LanguageDetector {
-    /// `"zh"` when at least a fifth of the letters are CJK, else `"en"`.
-    public static func detect(_ text: String) -> String {
-        var cjk = 0, letters = 0
-        for scalar in text.unicodeScalars.prefix(4000) {
-            let v = scalar.value
-            if ScriptClass.isCJK(v) { cjk += 1; letters += 1 }
-            else if scalar.properties.isAlphabetic { letters += 1 }
-        }
-        return letters > 0 && cjk * 5 >= letters ? "zh" : "en"
-    }
-}

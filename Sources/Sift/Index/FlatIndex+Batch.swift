@@ -16,7 +16,14 @@ extension FlatIndex {
     /// - Complexity: O(count · dimension · queries) for the products, O(count · queries ·
     ///   log k) for the selection.
     public func search(batch queries: [[Float]], k: Int, minScore: Float = -.infinity, threads: Int = 0) -> [[ScoredRow]] {
+        search(batch: queries, k: k, minScore: minScore, threads: threads, allowed: nil)
+    }
+
+    /// A batch search among the rows whose `allowed` flag is set (nil: the live rows).
+    func search(batch queries: [[Float]], k: Int, minScore: Float = -.infinity, threads: Int = 0, allowed: [Bool]?) -> [[ScoredRow]] {
         guard !queries.isEmpty else { return [] }
+        precondition(allowed == nil || allowed!.count == count, "row mask has \(allowed!.count) flags, index has \(count) rows")
+        let live = allowed ?? self.live
         guard k > 0, count > 0 else { return Array(repeating: [], count: queries.count) }
         let n = queries.count
         var packed = [Float](repeating: 0, count: n * dimension)

@@ -52,10 +52,19 @@ extension FlatIndex {
     /// The `k` best rows for `query`, computing the scores with `kernel` on `threads`
     /// threads (0 = all cores; the BLAS kernel ignores it).
     public func search(_ query: [Float], k: Int, minScore: Float = -.infinity, kernel: SingleQueryKernel, threads: Int = 0) -> [ScoredRow] {
+        search(query, k: k, minScore: minScore, kernel: kernel, threads: threads, allowed: nil)
+    }
+
+    /// The `k` best rows among those whose `allowed` flag is set (`allowed` replaces the
+    /// live flags: it must be `count` long and false for tombstones); nil means the live rows.
+    func search(_ query: [Float], k: Int, minScore: Float = -.infinity, kernel: SingleQueryKernel = .automatic, threads: Int = 0,
+                allowed: [Bool]?) -> [ScoredRow] {
         precondition(query.count == dimension, "query has \(query.count) components, index has \(dimension)")
+        precondition(allowed == nil || allowed!.count == count, "row mask has \(allowed!.count) flags, index has \(count) rows")
         guard k > 0, count > 0 else { return [] }
+        let live = allowed ?? self.live
         if resolvedKernel(kernel) == .simd {
-            return query.withUnsafeBufferPointer { simdSearch(query: $0.baseAddress!, k: k, minScore: minScore, threads: threads) }
+            return query.withUnsafeBufferPointer { simdSearch(query: $0.baseAddress!, k: k, minScore: minScore, threads: threads, live: live) }
         }
         let scores = [Float](unsafeUninitializedCapacity: count) { out, initialized in
             query.withUnsafeBufferPointer { q in blasScores(query: q.baseAddress!, out: out.baseAddress!) }
@@ -98,7 +107,7 @@ extension FlatIndex {
     /// buffer and keeps its own top-k heap; the heaps are merged at the end. No score
     /// buffer of `count` floats is written or read back, and the selection runs on all
     /// workers.
-    private func simdSearch(query: UnsafePointer<Float>, k: Int, minScore: Float, threads: Int) -> [ScoredRow] {
+    private func simdSearch(query: UnsafePointer<Float>, k: Int, minScore: Float, threads: Int, live: [Bool]) -> [ScoredRow] {
         // Small matrices are scanned on the calling thread: starting workers costs more
         // than the scan (about 0.1 ms).
         let byBytes = matrixBytes < (4 << 20) ? 1 : count / 1024 + 1

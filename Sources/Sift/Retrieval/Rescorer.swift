@@ -6,7 +6,7 @@
 ///   `q_f = w·idf^e`, `d_f = w·sat(tf)` and `‖d‖` stored per passage at index time;
 /// - **BM25** over CJK characters and pairs and stemmed words (`k1`, `b`, corpus IDF and
 ///   average length), divided by the query's maximum attainable BM25 score.
-/// The final score mixes them with the model's `bm25Weight`.
+/// The final score mixes them: `w·lexical + (1 − w)·cosine` (``SearchSettings/lexicalWeight``).
 struct Rescorer {
     let embedder: Embedder
     var scratch = Analyzer.Scratch()
@@ -18,7 +18,8 @@ struct Rescorer {
 
     struct Scores { var final: Float; var cosine: Float; var lexical: Float }
 
-    mutating func score(_ text: String, profile: PassageProfile, query: PreparedQuery, statistics: CorpusStatistics) -> Scores {
+    mutating func score(_ text: String, profile: PassageProfile, query: PreparedQuery, statistics: CorpusStatistics,
+                        lexicalWeight w: Float) -> Scores {
         let table = query.table
         guard table.count > 0 else { return Scores(final: 0, cosine: 0, lexical: 0) }
         if counts.count < table.count { counts = [Int32](repeating: 0, count: table.count) }
@@ -40,7 +41,6 @@ struct Rescorer {
         }
         let cosine = profile.rescoreNorm > 0 && query.queryNorm > 0 ? dot / (query.queryNorm * profile.rescoreNorm) : 0
         let lexical = query.bm25Max > 0 ? bm25 / query.bm25Max : 0
-        let w = model.bm25Weight
         return Scores(final: w * lexical + (1 - w) * cosine, cosine: cosine, lexical: lexical)
     }
 }

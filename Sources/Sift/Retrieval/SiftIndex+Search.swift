@@ -1,0 +1,114 @@
+import Dispatch
+import Foundation
+
+extension SiftIndex {
+    /// The `k` best passages for `query`, best first.
+    ///
+    /// Stage 1 scans the flat matrix for the `settings.candidates` best passages by dense
+    /// cosine (among the documents `filter` lets through); stage 2 re-scores them exactly
+    /// and keeps the best `k`.
+    ///
+    /// - Parameters:
+    ///   - k: number of results (at most the number of candidates).
+    ///   - minScore: results scoring below this (0...1) are left out.
+    ///   - filter: which documents may be returned (default: all).
+    ///   - settings: search-time settings (default: the model's).
+    /// - Complexity: O(passages · dimension) for stage 1, O(candidates · passage length) for stage 2.
+    public func search(_ query: String, k: Int = 10, minScore: Float = 0, filter: SearchFilter = SearchFilter(),
+                       settings: SearchSettings = SearchSettings()) -> [SearchHit] {
+        search(prepared: prepare(query), k: k, minScore: minScore, filter: filter, settings: settings)
+    }
+
+    /// Searches many queries at once: stage 1 is one `cblas_sgemm` per tile of rows for the
+    /// whole batch, stage 2 runs on up to `threads` threads (0 = all cores). Result `i`
+    /// equals `search(queries[i], …)`.
+    public func search(batch queries: [String], k: Int = 10, minScore: Float = 0, filter: SearchFilter = SearchFilter(),
+                       settings: SearchSettings = SearchSettings(), threads: Int = 0) -> [[SearchHit]] {
+        guard !queries.isEmpty else { return [] }
+        let resolved = settings.resolved(for: model)
+        let prepared = queries.map { prepare($0) }
+        let stage1 = matrix.search(batch: prepared.map(\.dense), k: max(k, resolved.candidates), allowed: rowMask(for: filter))
+        let workers = max(1, min(threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount, queries.count))
+        let out = UnsafeMutableBufferPointer<[SearchHit]>.allocate(capacity: queries.count)
+        out.initialize(repeating: [])
+        defer { out.deinitialize(); out.deallocate() }
+        let box = SendableBuffer(out)
+        let me = self
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            var rescorer = Rescorer(embedder: me.embedder)
+            var i = worker
+            while i < queries.count {
+                if !prepared[i].isEmpty && k > 0 {
+                    box.buffer[i] = me.rank(stage1[i], query: prepared[i], k: k, minScore: minScore,
+                                            lexicalWeight: resolved.lexicalWeight, rescorer: &rescorer)
+                }
+                i += workers
+            }
+        }
+        return Array(out)
+    }
+
+    /// Search with an already prepared query (the composer prepares a question once).
+    func search(prepared: PreparedQuery, k: Int, minScore: Float = 0, filter: SearchFilter = SearchFilter(),
+                settings: SearchSettings = SearchSettings()) -> [SearchHit] {
+        guard !prepared.isEmpty, k > 0 else { return [] }
+        let resolved = settings.resolved(for: model)
+        let candidates = matrix.search(prepared.dense, k: max(k, resolved.candidates), allowed: rowMask(for: filter))
+        var rescorer = Rescorer(embedder: embedder)
+        return rank(candidates, query: prepared, k: k, minScore: minScore, lexicalWeight: resolved.lexicalWeight,
+                    rescorer: &rescorer)
+    }
+
+    /// The rows `filter` lets through (live rows of matching documents), or nil for an
+    /// empty filter (then the matrix's own live flags apply).
+    /// - Complexity: O(passage ids + documents).
+    func rowMask(for filter: SearchFilter) -> [Bool]? {
+        guard !filter.isEmpty else { return nil }
+        var mask = [Bool](repeating: false, count: matrix.count)
+        for (slot, document) in documentList.enumerated() where documentLive[slot] && filter.matches(document) {
+            // A live document's rows are all live (replacing a document gives it a new slot).
+            for row in documentRows[slot] { mask[row] = true }
+        }
+        return mask
+    }
+
+    func rank(_ candidates: [ScoredRow], query: PreparedQuery, k: Int, minScore: Float, lexicalWeight: Float,
+              rescorer: inout Rescorer) -> [SearchHit] {
+        var scored: [(row: ScoredRow, scores: Rescorer.Scores)] = []
+        scored.reserveCapacity(candidates.count)
+        for c in candidates {
+            let s = rescorer.score(texts[c.row], profile: rows[c.row].profile, query: query, statistics: statistics,
+                                   lexicalWeight: lexicalWeight)
+            if s.final >= minScore && s.final > 0 { scored.append((c, s)) }
+        }
+        scored.sort { a, b in a.scores.final != b.scores.final ? a.scores.final > b.scores.final : a.row.row < b.row.row }
+        return scored.prefix(k).enumerated().map { rank, item in
+            let row = rows[item.row.row]
+            let doc = documentList[Int(row.document)]
+            return SearchHit(rank: rank + 1, score: item.scores.final, passageID: item.row.row,
+                             passage: Passage(documentID: doc.id, ordinal: Int(row.ordinal), text: texts[item.row.row],
+                                              start: row.start, end: row.end),
+                             document: doc, denseScore: item.row.score, cosineScore: item.scores.cosine,
+                             lexicalScore: item.scores.lexical)
+        }
+    }
+
+    /// Scores how well `sentence` matches `query` with the same two-stage scorer (used to
+    /// pick the sentences of an answer). 0...1.
+    func sentenceScore(_ sentence: String, query: PreparedQuery, rescorer: inout Rescorer) -> Rescorer.Scores {
+        var scratch = Analyzer.Scratch()
+        let encoded = embedder.encodePassage(sentence[...], into: nil, collectDistinct: false, scratch: &scratch)
+        return rescorer.score(sentence, profile: encoded.profile, query: query, statistics: statistics, lexicalWeight: model.bm25Weight)
+    }
+
+    func prepare(_ query: String) -> PreparedQuery { embedder.prepareQuery(query, statistics: statistics) }
+
+    /// Document ids of the stage-1 candidates for `query`, best first (for evaluating stage 1).
+    @_spi(Benchmarks)
+    public func candidates(for query: String, settings: SearchSettings = SearchSettings()) -> [String] {
+        let prepared = prepare(query)
+        guard !prepared.isEmpty else { return [] }
+        return matrix.search(prepared.dense, k: settings.resolved(for: model).candidates, allowed: nil)
+            .map { documentList[Int(rows[$0.row].document)].id }
+    }
+}
