@@ -13,6 +13,8 @@ struct Ask: ParsableCommand {
 
     @OptionGroup var source: IndexSource
 
+    @OptionGroup(title: "Filters") var filters: FilterOptions
+
     @Option(help: "Output format: text, markdown or json.")
     var format: AnswerFormat = .text
 
@@ -37,7 +39,7 @@ struct Ask: ParsableCommand {
             let renderer = try template.map { try AnswerRenderer(templateFile: URL(fileURLWithPath: $0)) } ?? AnswerRenderer()
             let composer = try AnswerComposer(topK: topK, minScore: minScore)
             let engine = try source.engine(quiet: format == .json) { $0.composer = composer }
-            let answer = engine.ask(question)
+            let answer = engine.ask(question, filter: filters.filter)
             print(renderer.render(answer, as: format))
         }
     }

@@ -40,6 +40,8 @@ struct Search: ParsableCommand {
 
     @OptionGroup var source: IndexSource
 
+    @OptionGroup(title: "Filters") var filters: FilterOptions
+
     @Option(name: .short, help: "Number of results.")
     var k: Int = 5
 
@@ -61,7 +63,9 @@ struct Search: ParsableCommand {
             let queries: [String]
             if let batchFile { queries = try readQueries(batchFile) } else { queries = [query!] }
             let engine = try source.engine(quiet: format == .json) { $0.questions = .none }
-            let results = batchFile == nil ? [engine.search(queries[0], k: k)] : engine.search(batch: queries, k: k)
+            let filter = filters.filter
+            let results = batchFile == nil ? [engine.search(queries[0], k: k, filter: filter)]
+                : engine.search(batch: queries, k: k, filter: filter)
             for (q, hits) in zip(queries, results) {
                 switch format {
                 case .json:

@@ -1,0 +1,31 @@
+import ArgumentParser
+import Sift
+
+/// `--lang`, `--tag`, `--source`, `--since`, `--until`: which documents `ask` and `search` may use.
+struct FilterOptions: ParsableArguments {
+    @Option(name: .customLong("lang"), help: ArgumentHelp("Only documents in this language (zh, en, …); repeatable.", valueName: "LANG"))
+    var languages: [String] = []
+
+    @Option(name: .customLong("tag"), help: ArgumentHelp("Only documents with this tag (any of the given ones); repeatable.", valueName: "TAG"))
+    var tags: [String] = []
+
+    @Option(name: .customLong("source"), help: ArgumentHelp("Only documents whose path starts with this prefix (e.g. zh/); repeatable.", valueName: "PREFIX"))
+    var sources: [String] = []
+
+    @Option(help: ArgumentHelp("Only documents dated on or after this day (YYYY, YYYY-MM or YYYY-MM-DD).", valueName: "DATE"))
+    var since: String?
+
+    @Option(help: ArgumentHelp("Only documents dated on or before this day.", valueName: "DATE"))
+    var until: String?
+
+    var filter: SearchFilter {
+        SearchFilter(languages: Set(languages), tags: Set(tags), sourcePrefixes: sources, since: since, until: until)
+    }
+
+    func validate() throws {
+        do { try filter.validate() } catch {
+            if case .invalidArgument(let name, let reason) = error { throw ValidationError("--\(name): \(reason)") }
+            throw error
+        }
+    }
+}
