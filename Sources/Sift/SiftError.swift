@@ -26,10 +26,11 @@ public enum SiftError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Writing a file failed; nothing already stored was changed.
     case writeFailed(path: String, reason: String)
 
+    /// One line naming the file or argument at fault and what to do about it.
     public var description: String {
         switch self {
         case .corpusNotFound(let path):
-            "corpus folder '\(path)' does not exist or is not a folder; pass --corpus DIR with a folder of .md/.txt articles"
+            "corpus folder '\(path)' does not exist or is not a folder; give a folder of .md/.txt articles"
         case .emptyCorpus(let path, let skipped):
             "corpus '\(path)' has no usable article" + (skipped > 0 ? " (\(skipped) file(s) skipped, see warnings)" : "")
                 + "; add .md or .txt files with text in them"
@@ -40,11 +41,11 @@ public enum SiftError: Error, Sendable, Equatable, CustomStringConvertible {
         case .invalidJSONL(let path, let line, let reason):
             "'\(path)' line \(line): \(reason)"
         case .corruptIndex(let path, let reason):
-            "index file '\(path)' is damaged (\(reason)); delete it and re-index with 'sift index'"
+            "index file '\(path)' is damaged (\(reason)); delete it and build the index again"
         case .unsupportedIndexVersion(let path, let found, let supported):
-            "index file '\(path)' has format version \(found), this sift reads up to \(supported); re-index with 'sift index' or upgrade sift"
+            "index file '\(path)' has format version \(found), this version of Sift reads up to \(supported); build the index again or upgrade Sift"
         case .modelMismatch(let path, let indexModel, let expected):
-            "index file '\(path)' was built with model \(indexModel), not \(expected); re-index with 'sift index'"
+            "index file '\(path)' was built with model \(indexModel), not \(expected); build the index again with \(expected)"
         case .invalidModel(let why):
             "invalid embedding model: \(why)"
         case .invalidTemplate(let path, let reason):

@@ -47,7 +47,15 @@ struct Eval: ParsableCommand {
     @Option(help: ArgumentHelp("Embedding model definition to evaluate (default: the built-in model).", valueName: "FILE"))
     var model: String?
 
-    @Flag(help: "Also report stage-1 recall (a positive among the model's candidates).")
+    @Option(help: "Stage-1 candidates re-scored exactly (default: the model's, 400).")
+    var candidates: Int?
+
+    @Option(name: .customLong("lexical-weight"), help: "Weight of BM25 in the final score, 0...1 (default: the model's, 0.5).")
+    var lexicalWeight: Float?
+
+    var settings: SearchSettings { SearchSettings(candidates: candidates, lexicalWeight: lexicalWeight) }
+
+    @Flag(help: "Also report stage-1 recall (a positive among the candidates).")
     var stage1 = false
 
     @Option(help: ArgumentHelp("Also write one JSON line per query (id, rank of the first positive or null, the top-k passage ids, with --stage1 the positive's rank among the candidates) to this file.",
@@ -56,6 +64,11 @@ struct Eval: ParsableCommand {
 
     func validate() throws {
         guard (10...1000).contains(k) else { throw ValidationError("-k must be in 10...1000, got \(k)") }
+        do { try settings.validate() } catch {
+            if case .invalidArgument(let name, let reason) = error {
+                throw ValidationError("--\(name == "lexicalWeight" ? "lexical-weight" : name): \(reason)")
+            }
+        }
     }
 
     func run() throws {
@@ -76,12 +89,12 @@ struct Eval: ParsableCommand {
             latencies.reserveCapacity(labelled.count)
             for q in labelled {
                 let start = DispatchTime.now().uptimeNanoseconds
-                let results = index.search(q.question, k: k)
+                let results = index.search(q.question, k: k, settings: settings)
                 latencies.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
                 let firstPositive = results.firstIndex(where: { q.positives.contains($0.document.id) })
                 var stage1Rank: Int?
                 if stage1 {
-                    stage1Rank = index.candidates(for: q.question).firstIndex(where: { q.positives.contains($0) })
+                    stage1Rank = index.candidates(for: q.question, settings: settings).firstIndex(where: { q.positives.contains($0) })
                     if stage1Rank != nil { stage1Hits += 1 }
                 }
                 if details != nil {
@@ -117,7 +130,7 @@ struct Eval: ParsableCommand {
             case .text:
                 print(String(format: "queries %d  passages %d", report.queries, report.passages))
                 print(String(format: "recall@1 %.4f  recall@5 %.4f  recall@10 %.4f  MRR@10 %.4f", report.recall1, report.recall5, report.recall10, report.mrr10))
-                if let s = report.stage1Recall { print(String(format: "stage-1 recall@%d %.4f", embeddingModel.candidates, s)) }
+                if let s = report.stage1Recall { print(String(format: "stage-1 recall@%d %.4f", settings.resolved(for: embeddingModel).candidates ?? 0, s)) }
                 print(String(format: "index %.2f s  query p50 %.2f ms  p99 %.2f ms", report.indexSeconds, report.queryP50, report.queryP99))
             }
         }

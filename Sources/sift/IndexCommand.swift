@@ -28,6 +28,7 @@ struct Index: ParsableCommand {
         try runOrExit {
             var options = AnswerEngine.Options.cli(quiet: false)
             options.rebuild = rebuild
+            options.compact = compact
             options.questions = .none
             if let output { options.cache = .file(URL(fileURLWithPath: output)) }
             // A cache that cannot be written is an error here: writing it is the point.
@@ -38,7 +39,6 @@ struct Index: ParsableCommand {
                 report?(w)
             }
             let engine = try AnswerEngine(corpus: URL(fileURLWithPath: corpus), options: options)
-            if compact { engine.compact() }
             if let failure = failures.first { throw SiftError.writeFailed(path: failure.path, reason: failure.reason) }
             let index = engine.index
             let update = engine.lastUpdate

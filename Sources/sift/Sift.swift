@@ -23,7 +23,7 @@ func runOrExit(_ body: () throws -> Void) throws {
     do {
         try body()
     } catch let error as SiftError {
-        FileHandle.standardError.write(Data("error: \(error.description)\n".utf8))
+        FileHandle.standardError.write(Data("error: \(error.description)\(cliHint(error))\n".utf8))
         throw ExitCode(1)
     } catch let error as ExitCode {
         throw error
@@ -52,4 +52,13 @@ func printJSON<T: Encodable>(_ value: T) {
 /// The lines of `text` (LF, CRLF or CR endings).
 func lines(of text: String) -> [Substring] {
     text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" })
+}
+
+/// What to type, for the errors whose fix is a command or a flag.
+func cliHint(_ error: SiftError) -> String {
+    switch error {
+    case .corpusNotFound: " (--corpus DIR)"
+    case .corruptIndex, .unsupportedIndexVersion, .modelMismatch: " ('sift index --rebuild', or --output FILE for a saved index)"
+    default: ""
+    }
 }

@@ -13,9 +13,8 @@ struct ConcurrencyTests {
     static var scale: Int { max(1, Int(environment["SIFT_CONCURRENCY_SCALE"] ?? "") ?? 1) }
 
     static let model: EmbeddingModel = {
-        var m = smallModel(seed: 0xC0C0)
-        m.candidates = 24  // so that stage 1 cuts, and results depend on the snapshot's vectors
-        return m
+        // 24 candidates, so that stage 1 cuts, and results depend on the snapshot's vectors.
+        variant(smallModel(seed: 0xC0C0), ["candidates": 24])
     }()
 
     static func initialDocuments() throws -> [ChunkedDocument] {

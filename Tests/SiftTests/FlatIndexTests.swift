@@ -1,5 +1,5 @@
 import Foundation
-import Sift
+@_spi(Benchmarks) import Sift
 import Testing
 
 /// Integer-valued vectors: every dot product is a small integer, exact in Float32 whatever

@@ -255,11 +255,7 @@ struct FuzzRegressionTests {
 
     /// A tiny model (8-wide vectors, 1024 document-frequency buckets) for small index seeds.
     static var tinyModel: EmbeddingModel {
-        var m = smallModel(seed: 7)
-        m.name = "fuzz-tiny"
-        m.dimension = 8
-        m.candidates = 4
-        return m
+        variant(smallModel(seed: 7), ["name": "fuzz-tiny", "dimension": 8, "candidates": 4])
     }
 
     static func seedFiles() throws -> [String: [(String, [UInt8])]] {

@@ -1,5 +1,5 @@
 import Foundation
-import Sift
+@_spi(Internals) import Sift
 import Testing
 
 // Helpers shared by the hardening tests (IncrementalTests, CorruptionTests, CrashSafetyTests,

@@ -1,5 +1,5 @@
 import Foundation
-import Sift
+@_spi(Benchmarks) import Sift
 import Testing
 
 /// The layout facts of the index file (format version 1) that the tests rely on, read from
@@ -283,13 +283,8 @@ struct IndexFileTests {
 
     @Test("An index built with another model throws modelMismatch", arguments: ["seed", "version", "dimension", "weights"])
     func modelMismatch(change: String) throws {
-        var other = EmbeddingModel.hashedNgramV1
-        switch change {
-        case "seed": other.seed = 42
-        case "version": other.version = 2
-        case "dimension": other.dimension = 256
-        default: other.rescoreWeights.cjkBigram = 0.5
-        }
+        let values: [String: Any] = ["seed": 42, "version": 2, "dimension": 256, "weights": 0.5]
+        let other = variant(.hashedNgramV1, [change == "weights" ? "rescoreWeights.cjkBigram" : change: values[change]!])
         try withTemporaryDirectory { dir in
             let index = try SiftIndex(model: other, documents: sampleDocuments(), threads: 1)
             let url = dir.appendingPathComponent("other.siftindex")

@@ -1,4 +1,4 @@
-import Sift
+@_spi(Internals) import Sift
 import Testing
 
 @Suite("SentenceSplitter")

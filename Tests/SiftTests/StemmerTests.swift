@@ -9,10 +9,7 @@ import Testing
 @Suite("English stemmer (through the embedder)")
 struct StemmerTests {
     static let wordsOnly: Embedder = {
-        var model = EmbeddingModel.hashedNgramV1
-        model.denseWeights.charNgram = 0
-        model.rescoreWeights.charNgram = 0
-        return try! Embedder(model: model)
+        try! Embedder(model: variant(.hashedNgramV1, ["denseWeights.charNgram": 0, "rescoreWeights.charNgram": 0]))
     }()
 
     static func sameStem(_ a: String, _ b: String) -> Bool {

@@ -127,12 +127,30 @@ enum Shared {
 /// A small model (64-wide vectors, 1024 document-frequency buckets) that keeps index
 /// files small.
 func smallModel(seed: UInt64 = 0x5EED) -> EmbeddingModel {
-    var model = EmbeddingModel.hashedNgramV1
-    model.name = "test-small"
-    model.dimension = 64
-    model.dfBuckets = 1024
-    model.seed = seed
-    return model
+    variant(.hashedNgramV1, ["name": "test-small", "dimension": 64, "dfBuckets": 1024, "seed": seed])
+}
+
+/// `base` with keys of its JSON definition replaced (`"denseWeights.charNgram"` reaches into
+/// a nested object). The definition is the public way to vary a model; the result is not
+/// validated, so that tests can build invalid models too.
+func variant(_ base: EmbeddingModel, _ changes: [String: Any]) -> EmbeddingModel {
+    var json = try! JSONSerialization.jsonObject(with: base.definition) as! [String: Any]
+    for (key, value) in changes {
+        let path = key.split(separator: ".").map(String.init)
+        if path.count == 2 {
+            var inner = json[path[0]] as! [String: Any]
+            inner[path[1]] = value
+            json[path[0]] = inner
+        } else {
+            json[key] = value
+        }
+    }
+    return try! JSONDecoder().decode(EmbeddingModel.self, from: JSONSerialization.data(withJSONObject: json))
+}
+
+/// A key of `model`'s JSON definition (nil when the definition leaves it out).
+func setting(_ model: EmbeddingModel, _ key: String) -> Any? {
+    (try! JSONSerialization.jsonObject(with: model.definition) as! [String: Any])[key]
 }
 
 /// A few short articles, as chunked documents.

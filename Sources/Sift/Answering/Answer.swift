@@ -1,8 +1,24 @@
+/// A question somebody asked, with the day it was asked: an entry of a ``QuestionBank``
+/// and an item of "Others are asking" (``Answer/related``).
+public struct AskedQuestion: Sendable, Hashable, Codable {
+    /// The question as it was asked.
+    public var question: String
+    /// When it was asked, as `YYYY-MM-DD` (empty when unknown).
+    public var date: String
+
+    /// A question asked on `date` (`YYYY-MM-DD`).
+    public init(question: String, date: String) {
+        self.question = question
+        self.date = date
+    }
+}
+
 /// A composed answer: every text in ``lead`` and ``points`` is copied verbatim from the
 /// passage its citation points to.
 public struct Answer: Sendable, Hashable, Codable {
     /// A sentence (or two adjacent ones) quoted from a cited passage.
     public struct Statement: Sendable, Hashable, Codable {
+        /// The quoted text: an exact substring of each cited reference's ``Reference/passage``.
         public var text: String
         /// Reference numbers (1-based) of the passages the text is quoted from.
         public var citations: [Int]
@@ -10,7 +26,9 @@ public struct Answer: Sendable, Hashable, Codable {
 
     /// A cited passage.
     public struct Reference: Sendable, Hashable, Codable {
+        /// The number citations use (`[1]` is number 1).
         public var number: Int
+        /// The article's title.
         public var title: String
         /// Path of the article relative to the corpus folder.
         public var source: String
@@ -20,19 +38,10 @@ public struct Answer: Sendable, Hashable, Codable {
         public var passage: String
         /// Span of the passage in the source file, in Unicode scalars.
         public var start: Int
+        /// End of the span (exclusive).
         public var end: Int
+        /// The passage's search score (0...1).
         public var score: Float
-    }
-
-    /// A question that others asked, shown under "Others are asking".
-    public struct RelatedQuestion: Sendable, Hashable, Codable {
-        public var question: String
-        /// When it was asked (`YYYY-MM-DD`).
-        public var date: String
-        public init(question: String, date: String) {
-            self.question = question
-            self.date = date
-        }
     }
 
     /// The question as asked.
@@ -45,9 +54,10 @@ public struct Answer: Sendable, Hashable, Codable {
     public var lead: Statement?
     /// 2–5 statements, each from a different article.
     public var points: [Statement]
+    /// The cited passages, numbered in the order the answer first cites them.
     public var references: [Reference]
     /// Similar questions that others asked.
-    public var related: [RelatedQuestion]
+    public var related: [AskedQuestion]
     /// For a definition question whose term means different things in different
     /// articles: the term (nil otherwise).
     public var ambiguousTerm: String?
@@ -57,6 +67,8 @@ public struct Answer: Sendable, Hashable, Codable {
         case ambiguousTerm = "ambiguous_term"
     }
 
+    /// Encodes the JSON shape of `sift ask --format json` (`lead` and `ambiguous_term` are
+    /// `null` when absent).
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(question, forKey: .question)

@@ -19,9 +19,10 @@ public struct AnswerComposer: Sendable {
     /// Most statements (bullets) in an answer.
     public var maxPoints: Int
     /// A document's best passage must score at least this fraction of the best passage.
-    public var relativeScore: Float
+    var relativeScore: Float = 0.45
 
-    public init(topK: Int = 8, minScore: Float = 0.16, maxPoints: Int = 5, relativeScore: Float = 0.45) throws(SiftError) {
+    /// - Throws: ``SiftError/invalidArgument(name:reason:)`` naming a setting out of range.
+    public init(topK: Int = 8, minScore: Float = 0.16, maxPoints: Int = 5) throws(SiftError) {
         guard topK >= 1 && topK <= 1000 else { throw .invalidArgument(name: "topK", reason: "must be in 1...1000, got \(topK)") }
         guard minScore.isFinite, (0...1).contains(minScore) else {
             throw .invalidArgument(name: "minScore", reason: "must be in 0...1, got \(minScore)")
@@ -30,14 +31,13 @@ public struct AnswerComposer: Sendable {
         self.topK = topK
         self.minScore = minScore
         self.maxPoints = maxPoints
-        self.relativeScore = relativeScore
     }
 
     /// The default settings.
     public static let standard = try! AnswerComposer()
 
     /// Longest question accepted (longer ones are cut to this many characters).
-    public static let maxQuestionCharacters = 2000
+    static let maxQuestionCharacters = 2000
 
     /// Answers `question` from `index`, drawing "Others are asking" from `questions`.
     /// - Parameters:
@@ -64,8 +64,7 @@ public struct AnswerComposer: Sendable {
             for h in list where (byPassage[h.passageID]?.score ?? -1) < h.score { byPassage[h.passageID] = h }
         }
         let hits = byPassage.values.sorted { $0.score != $1.score ? $0.score > $1.score : $0.passageID < $1.passageID }
-        let related = (questions?.related(to: String(question.prefix(AnswerComposer.maxQuestionCharacters))) ?? [])
-            .map { Answer.RelatedQuestion(question: $0.question, date: $0.date) }
+        let related = questions?.related(to: String(question.prefix(AnswerComposer.maxQuestionCharacters))) ?? []
         var answer = Answer(question: question, language: analysis.language, answered: false, lead: nil, points: [],
                             references: [], related: related, ambiguousTerm: nil)
         guard let best = hits.first, best.score >= minScore else {

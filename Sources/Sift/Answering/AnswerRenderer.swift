@@ -3,7 +3,12 @@ import Mustache
 
 /// Output formats of an answer.
 public enum AnswerFormat: String, Sendable, CaseIterable {
-    case text, markdown, json
+    /// Plain text for a terminal.
+    case text
+    /// Markdown (headings, lists, links).
+    case markdown
+    /// The JSON object documented in README (stable keys).
+    case json
 }
 
 /// Renders answers through Mustache templates: one set for Chinese and one for English,
@@ -37,6 +42,8 @@ public struct AnswerRenderer: Sendable {
         try self.init(templateSource: text, path: url.path)
     }
 
+    /// `answer` rendered as `format` (a user template applies to text and Markdown; JSON is
+    /// always the built-in encoding).
     public func render(_ answer: Answer, as format: AnswerFormat) -> String {
         if format == .json {
             let encoder = JSONEncoder()

@@ -4,26 +4,13 @@ import Foundation
 /// `{"question": "...", "date": "YYYY-MM-DD"}` records, searched with the same two-stage
 /// scorer as the corpus.
 public struct QuestionBank: Sendable {
-    /// A previously asked question.
-    public struct Entry: Sendable, Hashable, Codable {
-        /// The question as it was asked.
-        public var question: String
-        /// When it was asked, as written in the bank (`YYYY-MM-DD`).
-        public var date: String
-
-        public init(question: String, date: String) {
-            self.question = question
-            self.date = date
-        }
-    }
-
     /// The questions, in file order.
-    public let entries: [Entry]
+    public let entries: [AskedQuestion]
     /// One single-passage document per entry (id = the entry's position).
     let index: SiftIndex
 
     /// A bank of `entries`, indexed with `model`.
-    public init(entries: [Entry], model: EmbeddingModel = .default) throws(SiftError) {
+    public init(entries: [AskedQuestion], model: EmbeddingModel = .default) throws(SiftError) {
         self.entries = entries
         let docs = entries.enumerated().map { i, e in
             ChunkedDocument(document: Document(id: String(i), title: e.question, source: "questions", date: e.date,
@@ -37,7 +24,7 @@ public struct QuestionBank: Sendable {
     /// A bank over an index built by ``init(entries:model:)`` (a cached one).
     init(index: SiftIndex) {
         self.index = index
-        entries = index.documents.map { Entry(question: $0.title, date: $0.date ?? "") }
+        entries = index.documents.map { AskedQuestion(question: $0.title, date: $0.date ?? "") }
     }
 
     /// Loads a question bank file.
@@ -45,20 +32,20 @@ public struct QuestionBank: Sendable {
     ///   `{"question", "date"}` object, and the errors of reading a text file.
     public init(contentsOf url: URL, model: EmbeddingModel = .default) throws(SiftError) {
         let text = try CorpusLoader().readText(url: url, displayPath: url.path)
-        var entries: [Entry] = []
+        var entries: [AskedQuestion] = []
         for (n, line) in TextLines.lines(text).enumerated() where !line.allSatisfy(\.isWhitespace) {
             guard let obj = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any],
                   let q = obj["question"] as? String, !q.allSatisfy(\.isWhitespace) else {
                 throw .invalidJSONL(path: url.path, line: n + 1, reason: "expected {\"question\": string, \"date\": string}")
             }
-            entries.append(Entry(question: q, date: obj["date"] as? String ?? ""))
+            entries.append(AskedQuestion(question: q, date: obj["date"] as? String ?? ""))
         }
         try self.init(entries: entries, model: model)
     }
 
     /// Up to `limit` questions most similar to `question` (the question itself excluded),
     /// scoring at least `minScore`, best first.
-    public func related(to question: String, limit: Int = 5, minScore: Float = 0.2) -> [Entry] {
+    public func related(to question: String, limit: Int = 5, minScore: Float = 0.2) -> [AskedQuestion] {
         let key = QuestionBank.key(question)
         return index.search(question, k: limit + 1, minScore: minScore)
             .compactMap { Int($0.document.id).flatMap { $0 < entries.count ? entries[$0] : nil } }

@@ -10,8 +10,10 @@ public struct Passage: Sendable, Hashable, Codable {
     /// Span in the source file, in Unicode scalars from the start of the file (front
     /// matter included): the markup-free form of `source[start..<end]` is ``text``.
     public var start: Int
+    /// End of the span (exclusive).
     public var end: Int
 
+    /// A passage of document `documentID`.
     public init(documentID: String, ordinal: Int, text: String, start: Int, end: Int) {
         self.documentID = documentID
         self.ordinal = ordinal

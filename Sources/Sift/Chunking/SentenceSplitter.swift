@@ -4,6 +4,7 @@
 /// any closing quotes or brackets that follow. A period does not end a sentence inside a
 /// number (`3.14`), after a single letter (`J. Smith`) or after a common abbreviation
 /// (`e.g.`, `i.e.`, `etc.`, `Fig.`, `Dr.`, `vs.`, `et al.`). A line break always ends one.
+@_spi(Internals)
 public enum SentenceSplitter {
     static let abbreviations: Set<String> = [
         "e.g", "i.e", "etc", "vs", "mr", "mrs", "ms", "dr", "prof", "fig", "figs", "no", "al", "approx", "cf",

@@ -21,7 +21,7 @@ public struct CorpusWarning: Sendable, Hashable, CustomStringConvertible {
     /// What kind of problem it was.
     public var kind: Kind
 
-    public init(path: String, reason: String, kind: Kind = .skippedArticle) {
+    init(path: String, reason: String, kind: Kind = .skippedArticle) {
         self.path = path
         self.reason = reason
         self.kind = kind
@@ -47,8 +47,10 @@ public struct CorpusLoader: Sendable {
     /// ``Result/warnings``; this also reports them when loading fails as a whole).
     public var onWarning: (@Sendable (CorpusWarning) -> Void)?
 
-    public static let articleExtensions: Set<String> = ["md", "markdown", "txt", "text"]
+    static let articleExtensions: Set<String> = ["md", "markdown", "txt", "text"]
 
+    /// A loader that chunks with `chunker` (default ``Chunker/standard``) and skips files
+    /// over `maxFileBytes` (default 8 MiB).
     public init(chunker: Chunker? = nil, maxFileBytes: Int = 8 << 20) {
         self.chunker = chunker ?? .standard
         self.maxFileBytes = maxFileBytes
@@ -56,13 +58,15 @@ public struct CorpusLoader: Sendable {
 
     /// The result of loading: chunked documents, plus the files that were skipped.
     public struct Result: Sendable {
+        /// The articles that were loaded, in path order.
         public var documents: [ChunkedDocument]
+        /// The files that were skipped, and why.
         public var warnings: [CorpusWarning]
     }
 
     /// Article files under `folder`, recursively, sorted by relative path. Hidden files and
     /// folders are ignored; symbolic links are followed once (loops are detected).
-    public func articleFiles(in folder: URL) throws(SiftError) -> (files: [(url: URL, relative: String)], warnings: [CorpusWarning]) {
+    func articleFiles(in folder: URL) throws(SiftError) -> (files: [(url: URL, relative: String)], warnings: [CorpusWarning]) {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDir), isDir.boolValue else {
             throw .corpusNotFound(path: folder.path)

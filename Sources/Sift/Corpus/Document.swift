@@ -20,6 +20,7 @@ public struct Document: Sendable, Hashable, Codable, Identifiable {
     /// 64-bit digest of the file's bytes, to detect changed articles.
     public var contentHash: UInt64
 
+    /// A document; see the properties for what each field holds.
     public init(id: String, title: String, source: String, url: String? = nil, citation: String? = nil,
                 date: String? = nil, language: String, tags: [String] = [], contentHash: UInt64) {
         self.id = id
@@ -36,9 +37,12 @@ public struct Document: Sendable, Hashable, Codable, Identifiable {
 
 /// A document together with its passages, ready to be indexed.
 public struct ChunkedDocument: Sendable, Hashable {
+    /// The document's metadata.
     public var document: Document
+    /// Its passages, in order (their `documentID` is `document.id`).
     public var passages: [Passage]
 
+    /// A document with its passages.
     public init(document: Document, passages: [Passage]) {
         self.document = document
         self.passages = passages

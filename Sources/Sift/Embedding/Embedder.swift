@@ -3,13 +3,13 @@ import Dispatch
 
 /// What the embedder keeps of one passage besides its dense vector: the lengths and the
 /// norm needed to re-score it exactly without touching the rest of the corpus.
-public struct PassageProfile: Sendable, Hashable {
+struct PassageProfile: Sendable, Hashable {
     /// Length in tokens (CJK characters + words), used by TF saturation.
-    public var tokenLength: Int32
+    var tokenLength: Int32
     /// BM25 length (CJK characters + CJK pairs + words).
-    public var lexicalLength: Int32
+    var lexicalLength: Int32
     /// L2 norm of the passage's unhashed re-scoring vector.
-    public var rescoreNorm: Float
+    var rescoreNorm: Float
 }
 
 /// The hashed character n-gram embedder.
@@ -24,12 +24,15 @@ public struct PassageProfile: Sendable, Hashable {
 /// Deterministic: the same text gives the same vector, bit for bit, in every process and
 /// on every machine with IEEE-754 floats.
 public struct Embedder: Sendable {
+    /// The model whose analyzer and hashing the embedder applies.
     public let model: EmbeddingModel
     let analyzer: Analyzer
     let denseKinds: Set<FeatureKind>
     let rescoreKinds: Set<FeatureKind>
     let allKinds: Set<FeatureKind>
 
+    /// An embedder for `model`.
+    /// - Throws: ``SiftError/invalidModel(_:)`` when the model's settings are unusable.
     public init(model: EmbeddingModel = .default) throws(SiftError) {
         try model.validate()
         self.model = model
@@ -178,6 +181,7 @@ extension Embedder {
     /// `matrix`'s storage is reused, so embedding batch after batch through the same array
     /// allocates nothing for the vectors; the rows can go straight into
     /// ``FlatIndex/add(rows:contentsOf:)``.
+    @_spi(Benchmarks)
     public func embed(batch texts: [String], into matrix: inout [Float], threads: Int = 0) {
         _ = encode(texts, into: &matrix, collectDistinct: false, threads: threads, progress: nil)
     }

@@ -9,17 +9,29 @@ import Foundation
 /// the model's ``identifier`` and ``fingerprint``; opening it with another model is an
 /// error that asks the user to re-index.
 ///
-/// Everything that changes a vector or a score is here: change any of it and bump
-/// ``version``.
+/// Everything that changes what an index stores (the analyzer, the hashing, the dimension,
+/// the matrix precision) or how it is scored is here: change any of it and bump
+/// ``version``. Two settings are only defaults of a search, `candidates` (400) and the
+/// lexical weight (0.5): they stay in the released definitions, so that the
+/// fingerprints of existing index files do not change, and ``SearchSettings`` overrides
+/// them per engine or per call without re-indexing.
+///
+/// To experiment with a variant, edit a definition and load it:
+///
+/// ```swift
+/// var json = try JSONSerialization.jsonObject(with: EmbeddingModel.default.definition) as! [String: Any]
+/// json["name"] = "my-variant"; json["dimension"] = 512
+/// let variant = try EmbeddingModel(definition: JSONSerialization.data(withJSONObject: json))
+/// ```
 public struct EmbeddingModel: Codable, Sendable, Hashable {
     /// Weights of the four feature kinds; a weight of 0 leaves the kind out.
-    public struct FeatureWeights: Codable, Sendable, Hashable {
-        public var cjkUnigram: Float
-        public var cjkBigram: Float
-        public var word: Float
-        public var charNgram: Float
+    struct FeatureWeights: Codable, Sendable, Hashable {
+        var cjkUnigram: Float
+        var cjkBigram: Float
+        var word: Float
+        var charNgram: Float
 
-        public init(cjkUnigram: Float, cjkBigram: Float, word: Float, charNgram: Float) {
+        init(cjkUnigram: Float, cjkBigram: Float, word: Float, charNgram: Float) {
             self.cjkUnigram = cjkUnigram
             self.cjkBigram = cjkBigram
             self.word = word
@@ -43,44 +55,44 @@ public struct EmbeddingModel: Codable, Sendable, Hashable {
     /// Model version; an index built with another version must be rebuilt.
     public var version: Int
     /// Seed of the feature hash (see `FeatureHash`).
-    public var seed: UInt64
+    var seed: UInt64
     /// Width of the dense vectors stored in the flat matrix (stage 1).
     public var dimension: Int
     /// Feature weights of the dense stage-1 vectors.
-    public var denseWeights: FeatureWeights
+    var denseWeights: FeatureWeights
     /// Feature weights of the exact, unhashed cosine used when re-scoring candidates.
-    public var rescoreWeights: FeatureWeights
+    var rescoreWeights: FeatureWeights
     /// Snowball-stem ASCII words.
-    public var stemming: Bool
+    var stemming: Bool
     /// Drop English stop words.
-    public var stopWords: Bool
+    var stopWords: Bool
     /// Shortest and longest character n-gram taken from a padded word.
-    public var charNgramMin: Int
-    public var charNgramMax: Int
+    var charNgramMin: Int
+    var charNgramMax: Int
     /// TF saturation of document vectors: `tf·(k1+1) / (tf + k1·(1 − b + b·len/pivot))`,
     /// with `len` the passage length in tokens and `pivot` a fixed length, so that a
     /// passage's vector never depends on the rest of the corpus.
-    public var tfK1: Float
-    public var tfB: Float
-    public var tfPivot: Float
+    var tfK1: Float
+    var tfB: Float
+    var tfPivot: Float
     /// The pivot length of TF saturation in the re-scoring (stage-2) vectors.
-    public var rescoreTFPivot: Float
+    var rescoreTFPivot: Float
     /// Exponent of the IDF applied to query features in re-scoring (the document side
     /// carries none).
-    public var queryIDFExponent: Float
+    var queryIDFExponent: Float
     /// Exponent of the IDF applied to query features of the dense stage-1 query. A flatter
     /// weighting than stage 2's keeps more of the query's features in play, which matters
     /// when the narrow hashed space makes rare features collide.
-    public var denseQueryIDFExponent: Float
+    var denseQueryIDFExponent: Float
     /// BM25 parameters of the lexical re-scorer (CJK characters and pairs, stemmed words).
-    public var bm25K1: Float
-    public var bm25B: Float
+    var bm25K1: Float
+    var bm25B: Float
     /// How many stage-1 candidates are re-scored.
-    public var candidates: Int
+    var candidates: Int
     /// Weight of the BM25 part in the final score; the cosine part gets `1 − bm25Weight`.
-    public var bm25Weight: Float
+    var bm25Weight: Float
     /// Number of buckets of the hashed document-frequency table (a power of two).
-    public var dfBuckets: Int
+    var dfBuckets: Int
     /// How the flat matrix stores the dense vectors (`float32` when a definition omits it).
     public var matrixPrecision: MatrixPrecision = .float32
     /// Drop Chinese question words (什么, 哪些, 为什么, 什麼, …) from queries before they are
@@ -89,10 +101,10 @@ public struct EmbeddingModel: Codable, Sendable, Hashable {
     /// them would otherwise match every question. They stay when they are the question's
     /// only Chinese ("什么是sft?"): then they are what says the asker wants Chinese sources
     /// (`false` when a definition omits it).
-    public var dropQuestionWords: Bool = false
+    var dropQuestionWords: Bool = false
     /// Count a feature that occurs n times in the query n times in BM25, as Lucene and bm25s
     /// do (`false` when a definition omits it: each distinct feature once).
-    public var bm25QueryTF: Bool = false
+    var bm25QueryTF: Bool = false
 
     enum CodingKeys: String, CodingKey {
         case name, version, seed, dimension, denseWeights, rescoreWeights, stemming, stopWords, charNgramMin, charNgramMax
@@ -100,7 +112,7 @@ public struct EmbeddingModel: Codable, Sendable, Hashable {
         case bm25Weight, dfBuckets, matrixPrecision, dropQuestionWords, bm25QueryTF
     }
 
-    public init(name: String, version: Int, seed: UInt64, dimension: Int, denseWeights: FeatureWeights, rescoreWeights: FeatureWeights,
+    init(name: String, version: Int, seed: UInt64, dimension: Int, denseWeights: FeatureWeights, rescoreWeights: FeatureWeights,
                 stemming: Bool, stopWords: Bool, charNgramMin: Int, charNgramMax: Int, tfK1: Float, tfB: Float, tfPivot: Float,
                 rescoreTFPivot: Float, queryIDFExponent: Float, denseQueryIDFExponent: Float, bm25K1: Float, bm25B: Float,
                 candidates: Int, bm25Weight: Float, dfBuckets: Int, matrixPrecision: MatrixPrecision = .float32,
@@ -217,6 +229,22 @@ public struct EmbeddingModel: Codable, Sendable, Hashable {
         guard denseWeights.kinds.count > 0, rescoreWeights.kinds.count > 0 else { throw fail("every stage needs at least one feature kind") }
     }
 
+    /// The model's definition as JSON, the form `Models/*.json` holds (sorted keys).
+    public var definition: Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        return (try? encoder.encode(self)) ?? Data()
+    }
+
+    /// A model from a JSON definition (see ``definition`` and `Models/README.md` for the keys).
+    /// - Throws: ``SiftError/invalidModel(_:)`` for JSON that is not a valid definition.
+    public init(definition: Data) throws(SiftError) {
+        do { self = try JSONDecoder().decode(EmbeddingModel.self, from: definition) } catch {
+            throw .invalidModel("not a valid model definition: \(error)")
+        }
+        try validate()
+    }
+
     /// Loads a model definition from a JSON file (such as `Models/hashed-ngram-v1.json`).
     public static func load(contentsOf url: URL) throws(SiftError) -> EmbeddingModel {
         let data: Data
@@ -227,11 +255,11 @@ public struct EmbeddingModel: Codable, Sendable, Hashable {
         do { model = try JSONDecoder().decode(EmbeddingModel.self, from: data) } catch {
             throw .invalidModel("\(url.path) is not a valid model definition: \(error)")
         }
-        try model.validate()
+        do { try model.validate() } catch { throw .invalidModel("\(url.path): \(error)") }
         return model
     }
 
-    /// The default model, `hashed-ngram-v1` (the same values as `Models/hashed-ngram-v1.json`).
+    /// `hashed-ngram-v1` (the same values as `Models/hashed-ngram-v1.json`): 512-wide Float32 stage 1.
     public static let hashedNgramV1 = EmbeddingModel(
         name: "hashed-ngram",
         version: 1,

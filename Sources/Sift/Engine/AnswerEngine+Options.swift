@@ -16,6 +16,9 @@ extension AnswerEngine {
         public var cache: IndexCache = .automatic
         /// Ignore any cached index and build from scratch (the cache is then overwritten).
         public var rebuild = false
+        /// Drop the tombstones of removed and changed passages before the index is saved
+        /// (passage ids are renumbered; an index without tombstones is left as it is).
+        public var compact = false
         /// The embedding model a new index is built with; a cached index built with another
         /// model is rebuilt.
         public var model: EmbeddingModel = .default

@@ -29,6 +29,7 @@ public struct IndexUpdate: Sendable, Hashable {
     /// The index file read or written, if any.
     public var cacheFile: URL?
 
+    /// Nothing done yet.
     public init() {}
 }
 
@@ -121,7 +122,14 @@ struct CorpusIndexer {
         update.cacheFile = cacheURL
         var existing = existingIndex
         if let e = existing, e.corpusFingerprint.split(separator: "\n").first.map(String.init) != pipeline { existing = nil }
-        if let index = existing, index.corpusFingerprint == print {
+        if var index = existing, index.corpusFingerprint == print {
+            if options.compact && index.tombstoneCount > 0 {
+                index = index.compacted()
+                if let target = cacheURL { save(index, to: target) }
+                update.unchanged = index.documents.count
+                update.seconds = Date().timeIntervalSince(start)
+                return (index, update)
+            }
             update.cacheHit = true
             update.unchanged = index.documents.count
             update.seconds = Date().timeIntervalSince(start)
@@ -183,6 +191,7 @@ struct CorpusIndexer {
             update.rebuilt = true
             update.added = documents.count
         }
+        if options.compact && index.tombstoneCount > 0 { index = index.compacted() }
         index.corpusFingerprint = print
         if let target = cacheURL { save(index, to: target) }
         update.seconds = Date().timeIntervalSince(start)

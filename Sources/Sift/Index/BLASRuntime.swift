@@ -9,6 +9,7 @@ import Darwin
 /// Sift links the generic `libblas.so.3`; on Debian, update-alternatives decides at run
 /// time whether that is OpenBLAS (fast) or the netlib reference BLAS (7–38× slower).
 /// OpenBLAS is recognised by its `openblas_*` entry points, looked up with `dlsym`.
+@_spi(Benchmarks)
 public enum BLASRuntime {
     private typealias GetString = @convention(c) () -> UnsafePointer<CChar>?
     private typealias GetInt = @convention(c) () -> Int32

@@ -4,6 +4,7 @@ import Foundation
 extension FlatIndex {
     /// Reads every byte of the matrix once (a sum over 16 independent lanes, split across
     /// `threads` threads): the memory-bandwidth floor that a search cannot beat.
+    @_spi(Benchmarks)
     public func scanChecksum(threads: Int = 1) -> Float {
         let total = matrixBytes / 4
         let workers = max(1, min(threads, max(1, total / 65536)))

@@ -6,6 +6,7 @@ extension FlatIndex {
     // MARK: - Single query
 
     /// Which kernel computes the scores of a single query.
+    @_spi(Benchmarks)
     public enum SingleQueryKernel: String, Sendable, CaseIterable {
         /// For a Float32 matrix: `blas` below ``FlatIndex/simdScanThresholdBytes``, `simd`
         /// from there on; for a bfloat16 matrix: `simd`.
@@ -27,9 +28,11 @@ extension FlatIndex {
 
     /// Matrix size (bytes) from which ``SingleQueryKernel/automatic`` uses the SIMD scan
     /// on a Float32 matrix.
+    @_spi(Benchmarks)
     public static let simdScanThresholdBytes = 128 << 20
 
     /// The concrete kernel (`blas` or `simd`) that `kernel` stands for on this matrix.
+    @_spi(Benchmarks)
     public func resolvedKernel(_ kernel: SingleQueryKernel) -> SingleQueryKernel {
         guard kernel == .automatic else { return kernel }
         if precision == .bfloat16 { return .simd }
@@ -51,6 +54,7 @@ extension FlatIndex {
 
     /// The `k` best rows for `query`, computing the scores with `kernel` on `threads`
     /// threads (0 = all cores; the BLAS kernel ignores it).
+    @_spi(Benchmarks)
     public func search(_ query: [Float], k: Int, minScore: Float = -.infinity, kernel: SingleQueryKernel, threads: Int = 0) -> [ScoredRow] {
         search(query, k: k, minScore: minScore, kernel: kernel, threads: threads, allowed: nil)
     }

@@ -16,6 +16,7 @@ import CBLAS
 /// snapshot that other threads may search while the original is being changed. Removed
 /// rows become tombstones: they keep their row number (so other rows never shift) and
 /// are skipped by search.
+@_spi(Benchmarks)
 public struct FlatIndex: Sendable {
     /// Width of every row.
     public let dimension: Int

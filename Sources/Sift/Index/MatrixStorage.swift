@@ -30,6 +30,7 @@ public enum MatrixPrecision: String, Codable, Sendable, CaseIterable {
     }
 
     /// `x` rounded to the nearest value this precision can store.
+    @_spi(Benchmarks)
     public func rounded(_ x: Float) -> Float {
         self == .float32 ? x : MatrixPrecision.float(bfloat16: MatrixPrecision.bfloat16Bits(x))
     }

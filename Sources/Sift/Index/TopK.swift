@@ -1,4 +1,5 @@
 /// One search result of the flat index: a row and its score.
+@_spi(Benchmarks)
 public struct ScoredRow: Sendable, Hashable {
     public var row: Int
     public var score: Float

@@ -6,7 +6,9 @@ public struct SearchHit: Sendable, Hashable {
     public var score: Float
     /// The passage's row in the index (stable across updates until compaction).
     public var passageID: Int
+    /// The passage found.
     public var passage: Passage
+    /// The document it belongs to.
     public var document: Document
     /// Stage-1 dense cosine (hashed, `dimension` wide).
     public var denseScore: Float

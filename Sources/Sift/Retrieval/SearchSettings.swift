@@ -33,12 +33,12 @@ public struct SearchSettings: Sendable, Hashable, Codable {
     }
 
     /// The settings with every `nil` replaced by `model`'s value.
-    func resolved(for model: EmbeddingModel) -> Resolved {
-        Resolved(candidates: candidates ?? model.candidates, lexicalWeight: lexicalWeight ?? model.bm25Weight)
+    public func resolved(for model: EmbeddingModel) -> SearchSettings {
+        SearchSettings(candidates: candidates ?? model.candidates, lexicalWeight: lexicalWeight ?? model.bm25Weight)
     }
 
-    struct Resolved: Sendable, Hashable {
-        var candidates: Int
-        var lexicalWeight: Float
+    /// The values a search uses with `model` (every setting resolved).
+    func values(for model: EmbeddingModel) -> (candidates: Int, lexicalWeight: Float) {
+        (candidates ?? model.candidates, lexicalWeight ?? model.bm25Weight)
     }
 }

@@ -25,7 +25,7 @@ extension SiftIndex {
     public func search(batch queries: [String], k: Int = 10, minScore: Float = 0, filter: SearchFilter = SearchFilter(),
                        settings: SearchSettings = SearchSettings(), threads: Int = 0) -> [[SearchHit]] {
         guard !queries.isEmpty else { return [] }
-        let resolved = settings.resolved(for: model)
+        let resolved = settings.values(for: model)
         let prepared = queries.map { prepare($0) }
         let stage1 = matrix.search(batch: prepared.map(\.dense), k: max(k, resolved.candidates), allowed: rowMask(for: filter))
         let workers = max(1, min(threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount, queries.count))
@@ -52,7 +52,7 @@ extension SiftIndex {
     func search(prepared: PreparedQuery, k: Int, minScore: Float = 0, filter: SearchFilter = SearchFilter(),
                 settings: SearchSettings = SearchSettings()) -> [SearchHit] {
         guard !prepared.isEmpty, k > 0 else { return [] }
-        let resolved = settings.resolved(for: model)
+        let resolved = settings.values(for: model)
         let candidates = matrix.search(prepared.dense, k: max(k, resolved.candidates), allowed: rowMask(for: filter))
         var rescorer = Rescorer(embedder: embedder)
         return rank(candidates, query: prepared, k: k, minScore: minScore, lexicalWeight: resolved.lexicalWeight,
@@ -108,7 +108,7 @@ extension SiftIndex {
     public func candidates(for query: String, settings: SearchSettings = SearchSettings()) -> [String] {
         let prepared = prepare(query)
         guard !prepared.isEmpty else { return [] }
-        return matrix.search(prepared.dense, k: settings.resolved(for: model).candidates, allowed: nil)
+        return matrix.search(prepared.dense, k: settings.values(for: model).candidates, allowed: nil)
             .map { documentList[Int(rows[$0.row].document)].id }
     }
 }

@@ -22,6 +22,7 @@ public struct SiftIndex: Sendable {
         var profile: PassageProfile
     }
 
+    /// The model every vector and score of the index comes from.
     public let model: EmbeddingModel
     let embedder: Embedder
     private(set) var documentList: [Document] = []
@@ -33,6 +34,8 @@ public struct SiftIndex: Sendable {
     private(set) var rows = RowStore()
     private(set) var texts = TextStore()
     private(set) var matrix: FlatIndex
+    /// Passage count, average length and document frequencies, updated exactly on every
+    /// change (so an updated index equals a fresh build of the same documents).
     public private(set) var statistics: CorpusStatistics
     /// Free-form description of what was indexed (used by caches to detect changes).
     public var corpusFingerprint: String = ""
@@ -79,9 +82,8 @@ public struct SiftIndex: Sendable {
     public var passageIDCount: Int { rows.count }
     /// Number of removed passages still occupying ids.
     public var tombstoneCount: Int { rows.count - matrix.liveCount }
-    /// Width of the dense vectors.
-    public var dimension: Int { model.dimension }
     /// The flat matrix of dense passage vectors.
+    @_spi(Benchmarks)
     public var flatIndex: FlatIndex { matrix }
 
     /// The passage with id `id` (nil for unknown or removed ids).
