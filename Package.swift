@@ -3,7 +3,8 @@ import PackageDescription
 
 let package = Package(
     name: "Sift",
-    platforms: [.macOS(.v13)],
+    // Linux is where Sift is built and tested; on macOS, Mutex (Synchronization) needs 15.
+    platforms: [.macOS(.v15)],
     products: [
         .library(name: "Sift", targets: ["Sift"]),
         .executable(name: "sift", targets: ["sift"]),
@@ -12,6 +13,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        // Documentation only: `swift package generate-documentation --target Sift`.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // MARK: - C interface to the system BLAS (Debian: libblas-dev + libopenblas0-pthread)

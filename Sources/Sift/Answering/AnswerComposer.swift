@@ -41,6 +41,9 @@ public struct AnswerComposer: Sendable {
 
     /// Answers `question` from `index`, drawing "Others are asking" from `questions`.
     /// - Parameters:
+    ///   - question: the question, in Chinese or English (cut to 2,000 characters).
+    ///   - index: the index to answer from.
+    ///   - questions: the bank "Others are asking" draws on, if any.
     ///   - filter: which documents the answer may draw on.
     ///   - settings: search-time settings.
     public func answer(_ question: String, index: SiftIndex, questions: QuestionBank? = nil,

@@ -28,7 +28,7 @@ public struct Passage: Sendable, Hashable, Codable {
 /// Paragraph first: whole blocks (paragraphs, list items, table rows, headings) are packed
 /// into a passage while they fit in ``maxCharacters``; a heading starts a new passage; a
 /// block that does not fit is split at sentence boundaries (Chinese and English
-/// punctuation, see ``SentenceSplitter``), and a sentence that alone is too long is cut at
+/// punctuation), and a sentence that alone is too long is cut at
 /// the last space before the limit, never inside a grapheme cluster. With
 /// ``overlapCharacters`` > 0, a passage that continues a split block repeats the previous
 /// passage's last sentences up to that many characters.
@@ -59,8 +59,10 @@ public struct Chunker: Sendable, Hashable {
     /// Passages of a Markdown (or, with `markdown: false`, plain-text) article.
     ///
     /// - Parameters:
+    ///   - documentID: the id the passages carry (``Passage/documentID``).
     ///   - source: the whole file's text.
     ///   - bodyStart: where the body starts, in Unicode scalars (after any front matter).
+    ///   - markdown: whether `source` is Markdown (markup is removed) or plain text.
     public func passages(documentID: String, source: String, bodyStart: Int = 0, markdown: Bool = true) -> [Passage] {
         let scalars = Array(source.unicodeScalars)
         let plain = MarkdownText(source: scalars, range: min(bodyStart, scalars.count)..<scalars.count, markdown: markdown)

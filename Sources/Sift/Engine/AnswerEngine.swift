@@ -13,7 +13,7 @@ import Synchronization
 ///
 /// Opening a corpus folder indexes it once and caches the index (see ``IndexCache``); the
 /// next start opens the cached file (memory-mapped) and applies only what changed in the
-/// folder since: new, edited and deleted articles. ``refresh()`` does the same while the
+/// folder since: new, edited and deleted articles. `refresh()` does the same while the
 /// engine runs.
 ///
 /// Thread-safe: any number of threads or tasks may ask and search while others add,
@@ -112,19 +112,21 @@ public final class AnswerEngine: Sendable {
     public var index: SiftIndex { state.withLock { $0.index } }
     /// The question bank, if any.
     public var questions: QuestionBank? { state.withLock { $0.questions } }
-    /// What opening the corpus (or the last ``refresh()``) did; nil for an in-memory index.
+    /// What opening the corpus (or the last `refresh()`) did; nil for an in-memory index.
     public var lastUpdate: IndexUpdate? { update.withLock { $0 } }
 
     // MARK: - Asking and searching
 
     /// Answers a question from the corpus, citing the passages it quotes.
-    /// - Parameter filter: which documents the answer may draw on (default: all).
+    /// - Parameters:
+    ///   - question: the question, in Chinese or English.
+    ///   - filter: which documents the answer may draw on (default: all).
     public func ask(_ question: String, filter: SearchFilter = SearchFilter()) -> Answer {
         let s = state.withLock { $0 }
         return options.composer.answer(question, index: s.index, questions: s.questions, filter: filter, settings: options.search)
     }
 
-    /// ``ask(_:filter:)`` off the caller's thread (a few milliseconds of CPU work), for
+    /// `ask(_:filter:)` off the caller's thread (a few milliseconds of CPU work), for
     /// callers in Swift concurrency such as a server's request handlers.
     public func ask(_ question: String, filter: SearchFilter = SearchFilter()) async -> Answer {
         await AnswerEngine.offload { self.ask(question, filter: filter) }
@@ -146,7 +148,7 @@ public final class AnswerEngine: Sendable {
     /// Adds or replaces documents; searches that are running keep their snapshot.
     ///
     /// For an engine over a corpus folder the folder stays the source of truth: documents
-    /// added here are kept until the next ``refresh()`` (or start), which drops documents
+    /// added here are kept until the next `refresh()` (or start), which drops documents
     /// that have no file. Save an in-memory index with ``save(to:)``.
     public func add(_ documents: [ChunkedDocument]) {
         modify { $0.add(contentsOf: documents, threads: options.threads) }
@@ -181,7 +183,7 @@ public final class AnswerEngine: Sendable {
         return try result.get()
     }
 
-    /// ``refresh()`` off the caller's thread.
+    /// `refresh()` off the caller's thread.
     @discardableResult
     public func refresh() async throws(SiftError) -> IndexUpdate {
         try await AnswerEngine.offload { () throws(SiftError) in try self.refresh() }

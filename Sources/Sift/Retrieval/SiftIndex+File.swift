@@ -102,6 +102,7 @@ extension SiftIndex {
     /// Opens an index file written by ``write(to:)``. The matrix is memory-mapped, not read.
     ///
     /// - Parameters:
+    ///   - url: the index file.
     ///   - expectedModel: when given, an index built with any other model is rejected
     ///     (``SiftError/modelMismatch(path:indexModel:expected:)``).
     ///   - verification: which checksums to verify now.

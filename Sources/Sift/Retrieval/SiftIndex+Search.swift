@@ -9,6 +9,7 @@ extension SiftIndex {
     /// and keeps the best `k`.
     ///
     /// - Parameters:
+    ///   - query: the question or keywords, in any language.
     ///   - k: number of results (at most the number of candidates).
     ///   - minScore: results scoring below this (0...1) are left out.
     ///   - filter: which documents may be returned (default: all).

@@ -2,7 +2,7 @@ import Dispatch
 import Foundation
 
 /// A searchable index of a corpus: its documents and passages, one dense vector per
-/// passage in a ``FlatIndex``, and the corpus statistics, all built with one
+/// passage in one flat matrix, and the corpus statistics, all built with one
 /// ``EmbeddingModel``.
 ///
 /// Search is two-stage: the flat matrix (BLAS) selects the model's `candidates` best
