@@ -13,7 +13,7 @@ struct IndexFileBytes {
     static let headerSize = 4096
     static let tableStart = 48
     static let entrySize = 32
-    static let kindNames: [UInt32: String] = [1: "matrix", 2: "rows", 3: "texts", 4: "documents", 5: "statistics", 6: "model", 7: "meta"]
+    static let kindNames: [UInt32: String] = [1: "matrix", 2: "rows", 3: "texts", 4: "documents", 5: "statistics", 6: "model", 7: "meta", 8: "features"]
 
     struct Section {
         var kind: UInt32
@@ -218,7 +218,7 @@ struct CorruptionTests {
             let file = fixture.file
             #expect(TestChecksum.compute(file.bytes[0..<(IndexFileBytes.headerSize - 8)]) == file.u64(at: IndexFileBytes.headerSize - 8))
             for s in file.sections { #expect(TestChecksum.compute(file.bytes[s.range]) == file.u64(at: s.entryOffset + 24), "\(s.name)") }
-            #expect(file.sections.map(\.name) == ["matrix", "rows", "texts", "documents", "statistics", "model", "meta"])
+            #expect(file.sections.map(\.name) == ["matrix", "rows", "texts", "documents", "statistics", "model", "meta", "features"])
         }
     }
 
@@ -343,7 +343,7 @@ struct CorruptionTests {
         }
     }
 
-    @Test("A newer format version → unsupportedIndexVersion naming the file", arguments: [UInt32(2), 3, 0x100, 0xFFFF_FFFF])
+    @Test("A newer format version → unsupportedIndexVersion naming the file", arguments: [UInt32(3), 4, 0x100, 0xFFFF_FFFF])
     func newerVersion(version: UInt32) throws {
         try withTemporaryDirectory { dir in
             let fixture = try CorruptionFixture.make(in: dir)
@@ -354,7 +354,7 @@ struct CorruptionTests {
                 if fix { file.fixHeaderChecksum() }
                 try Data(file.bytes).write(to: url)
                 let error = siftError { _ = try SiftIndex.open(url, expectedModel: fixture.model) }
-                #expect(error == .unsupportedIndexVersion(path: url.path, found: version, supported: 1), "checksum fixed: \(fix)")
+                #expect(error == .unsupportedIndexVersion(path: url.path, found: version, supported: 2), "checksum fixed: \(fix)")
                 #expect(error?.description.contains(url.path) == true)
             }
             // Version 0 (older than any release) with a valid header checksum is corrupt, not "newer".

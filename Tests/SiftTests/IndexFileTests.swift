@@ -9,7 +9,7 @@ import Testing
 /// length (i64), checksum (u64); the header is 4096 bytes with its checksum in the last 8.
 struct IndexLayout {
     static let headerSize = 4096
-    static let sectionNames: [UInt32: String] = [1: "matrix", 2: "rows", 3: "texts", 4: "documents", 5: "statistics", 6: "model", 7: "meta"]
+    static let sectionNames: [UInt32: String] = [1: "matrix", 2: "rows", 3: "texts", 4: "documents", 5: "statistics", 6: "model", 7: "meta", 8: "features"]
     var sections: [(name: String, range: Range<Int>)] = []
 
     init(_ bytes: [UInt8]) {
@@ -274,10 +274,10 @@ struct IndexFileTests {
         try withTemporaryDirectory { dir in
             let (url, _) = try Self.writeSmallIndex(in: dir)
             var bytes = try readBytes(url)
-            bytes[8] = 2  // version 2, little-endian
+            bytes[8] = 3  // version 3, little-endian
             try write(bytes: bytes, to: url)
             let error = siftError { _ = try SiftIndex.open(url, expectedModel: smallModel()) }
-            #expect(error == .unsupportedIndexVersion(path: url.path, found: 2, supported: 1))
+            #expect(error == .unsupportedIndexVersion(path: url.path, found: 3, supported: 2))
         }
     }
 
@@ -335,7 +335,7 @@ struct IndexFileTests {
     func errorDescriptions() {
         let errors: [SiftError] = [
             .corruptIndex(path: "/tmp/a.siftindex", reason: "checksum mismatch in the rows section"),
-            .unsupportedIndexVersion(path: "/tmp/a.siftindex", found: 9, supported: 1),
+            .unsupportedIndexVersion(path: "/tmp/a.siftindex", found: 9, supported: 2),
             .modelMismatch(path: "/tmp/a.siftindex", indexModel: "x-v2", expected: "hashed-ngram-v1"),
             .fileUnreadable(path: "/tmp/a.siftindex", reason: "no such file"),
             .writeFailed(path: "/tmp/a.siftindex", reason: "disk full"),

@@ -117,6 +117,15 @@ enum Shared {
         try SiftIndex(documents: corpusLoad.get().documents, threads: 2)
     }
 
+    /// The questions of `Fixtures/golden-questions.jsonl`.
+    static func goldenQuestions() -> [String] {
+        guard let url = Bundle.module.url(forResource: "golden-questions", withExtension: "jsonl", subdirectory: "Fixtures"),
+              let text = try? String(contentsOf: url, encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").compactMap {
+            (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["question"] as? String
+        }
+    }
+
     static let engine: Result<AnswerEngine, SiftError> = Result { () throws(SiftError) in
         let index = try corpusIndex.get()
         let bank = try QuestionBank(contentsOf: TestPaths.corpus.appendingPathComponent("questions.jsonl"))

@@ -4,8 +4,8 @@
 // benchmark embeds into one reused row-major matrix, the way an index build does.
 
 import Benchmark
-import BenchSupport
-import Sift
+@_spi(Benchmarks) import BenchSupport
+@_spi(Benchmarks) import Sift
 
 final class EmbeddingState: @unchecked Sendable {
     let embedder: Embedder

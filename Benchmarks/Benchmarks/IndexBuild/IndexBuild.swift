@@ -3,8 +3,8 @@
 // from the bundled corpus's sentences (300-700 characters each, mixed Chinese/English).
 
 import Benchmark
-import BenchSupport
-import Sift
+@_spi(Benchmarks) import BenchSupport
+@_spi(Benchmarks) import Sift
 
 final class BuildState: @unchecked Sendable {
     let documents: [ChunkedDocument]

@@ -5,9 +5,9 @@
 // this is the warm-open cost, not disk speed.
 
 import Benchmark
-import BenchSupport
+@_spi(Benchmarks) import BenchSupport
 import Foundation
-import Sift
+@_spi(Benchmarks) import Sift
 
 final class LoadState: @unchecked Sendable {
     let folder: URL

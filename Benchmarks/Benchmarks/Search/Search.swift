@@ -16,9 +16,9 @@
 // 3-35x slower, which is what the CI guard is meant to catch.
 
 import Benchmark
-import BenchSupport
+@_spi(Benchmarks) import BenchSupport
 import Foundation
-import Sift
+@_spi(Benchmarks) import Sift
 
 final class SearchState: @unchecked Sendable {
     let index: FlatIndex

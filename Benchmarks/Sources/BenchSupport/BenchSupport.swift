@@ -4,7 +4,7 @@
 
 import Benchmark
 import Foundation
-import Sift
+@_spi(Benchmarks) import Sift
 
 // MARK: - Environment switches
 
@@ -276,7 +276,7 @@ public struct BenchCorpus: Sendable {
             var hash: UInt64 = 0xcbf2_9ce4_8422_2325
             for b in allText.utf8 { hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3 }
             let document = Document(id: id, title: "Synthetic document \(docNumber)", source: id,
-                                    language: LanguageDetector.detect(allText), contentHash: hash)
+                                    language: allText.unicodeScalars.contains { (0x4E00...0x9FFF).contains($0.value) } ? "zh" : "en", contentHash: hash)
             documents.append(ChunkedDocument(document: document, passages: passages))
             made += passages.count
             docNumber += 1
@@ -287,6 +287,7 @@ public struct BenchCorpus: Sendable {
 
 // MARK: - Synthetic matrices
 
+@_spi(Benchmarks)
 public enum SyntheticMatrix {
     /// A `FlatIndex` of `rows` seeded random L2-normalised `dimension`-wide rows, filled in
     /// chunks with the bulk `add(rows:contentsOf:)`.

@@ -70,13 +70,17 @@ public struct Embedder: Sendable {
     /// What encoding a passage yields besides its dense vector.
     struct PassageFeatures {
         var profile: PassageProfile
-        /// Every distinct feature hash (for document frequencies); empty unless asked for.
-        var distinct: [UInt64]
+        /// Every distinct feature hash, ascending (for document frequencies and the forward
+        /// index); empty unless asked for.
+        var distinct: [UInt64] = []
+        /// The term frequency of each of `distinct`; nil when one does not fit in 16 bits
+        /// (the passage then gets no forward-index entry).
+        var tfs: [UInt16]? = nil
     }
 
     /// Encodes `text`: writes its L2-normalised dense vector to `vector` (`dimension`
     /// floats, overwritten; skipped when `nil`) and returns its profile, with its distinct
-    /// feature hashes when `collectDistinct`.
+    /// feature hashes (ascending) and their term frequencies when `collectDistinct`.
     func encodePassage(_ text: Substring, into vector: UnsafeMutableBufferPointer<Float>?, collectDistinct: Bool,
                        scratch: inout Analyzer.Scratch) -> PassageFeatures {
         var counter = scratch.counter ?? FeatureCounter()
@@ -86,8 +90,6 @@ public struct Embedder: Sendable {
         analyzer.analyze(text, kinds: allKinds, into: &counter, scratch: &scratch)
         let length = Int32(clamping: counter.tokenLength)
         var rescoreSquares: Double = 0
-        var distinct: [UInt64] = []
-        if collectDistinct { distinct.reserveCapacity(counter.distinctCount) }
         if let v = vector {
             precondition(v.count == model.dimension, "vector buffer has \(v.count) floats, the model \(model.dimension)")
             v.update(repeating: 0)
@@ -96,7 +98,6 @@ public struct Embedder: Sendable {
         for slot in counter.order {
             let i = Int(slot)
             let h = counter.keys[i], kind = counter.kinds[i]
-            if collectDistinct { distinct.append(h) }
             let tf = Float(counter.counts[i])
             let dw = model.denseWeights.weight(kind)
             if dw > 0, let v = vector {
@@ -112,7 +113,12 @@ public struct Embedder: Sendable {
         if let v = vector { VectorMath.normalize(v) }
         let profile = PassageProfile(tokenLength: length, lexicalLength: Int32(clamping: counter.lexicalLength),
                                      rescoreNorm: Float(rescoreSquares.squareRoot()))
-        return PassageFeatures(profile: profile, distinct: distinct)
+        guard collectDistinct else { return PassageFeatures(profile: profile) }
+        var slots = counter.order
+        slots.sort { counter.keys[Int($0)] < counter.keys[Int($1)] }
+        let distinct = slots.map { counter.keys[Int($0)] }
+        let fits = slots.allSatisfy { counter.counts[Int($0)] <= FeatureStore.maxTF }
+        return PassageFeatures(profile: profile, distinct: distinct, tfs: fits ? slots.map { UInt16(counter.counts[Int($0)]) } : nil)
     }
 
     /// Prepares a query for two-stage search against an index with `statistics`.
@@ -161,7 +167,23 @@ struct PreparedQuery: Sendable {
     var filter: MatchFilter
     var queryNorm: Float
     var bm25Max: Float
+    /// A 4,096-bit Bloom filter of the table's hashes (bits 40...51), so that scanning a
+    /// passage's features probes the table only for the few that may match.
+    var bloom: [UInt64]
     var isEmpty: Bool { table.count == 0 }
+
+    @inline(__always) static func bloomBit(_ hash: UInt64) -> Int { Int(truncatingIfNeeded: hash >> 40) & 4095 }
+
+    init(dense: [Float], table: QueryFeatureTable, filter: MatchFilter, queryNorm: Float, bm25Max: Float) {
+        self.dense = dense
+        self.table = table
+        self.filter = filter
+        self.queryNorm = queryNorm
+        self.bm25Max = bm25Max
+        var bits = [UInt64](repeating: 0, count: 64)
+        for h in table.keys { let b = PreparedQuery.bloomBit(h); bits[b >> 6] |= 1 << UInt64(b & 63) }
+        bloom = bits
+    }
 }
 
 extension Embedder {
@@ -199,7 +221,7 @@ extension Embedder {
         }
         guard !texts.isEmpty else { return [] }
         let workers = max(1, min(threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount, texts.count))
-        let empty = Embedder.PassageFeatures(profile: PassageProfile(tokenLength: 0, lexicalLength: 0, rescoreNorm: 0), distinct: [])
+        let empty = Embedder.PassageFeatures(profile: PassageProfile(tokenLength: 0, lexicalLength: 0, rescoreNorm: 0))
         var features = [Embedder.PassageFeatures](repeating: empty, count: texts.count)
         features.withUnsafeMutableBufferPointer { featureBuffer in
             matrix.withUnsafeMutableBufferPointer { vectorBuffer in

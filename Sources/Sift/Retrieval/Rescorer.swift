@@ -1,7 +1,12 @@
-/// Stage 2 of a search: exact re-scoring of stage-1 candidates from their stored text.
+/// Stage 2 of a search: exact re-scoring of stage-1 candidates.
 ///
-/// Each candidate's features are computed again from its text and counted against the
-/// query's distinct features only. Two scores come out:
+/// A candidate's counts of the query's distinct features come from the forward index
+/// (``FeatureStore``: the passage's feature hashes with their term frequencies, each tested
+/// against the query's Bloom filter and, when it passes, looked up in the query table;
+/// measured 7 % faster than merging with the query's sorted hashes by galloping search,
+/// cmrc2018 `sift eval` p50 0.465 against 0.50 ms), or, for a passage without an entry, from analysing its
+/// text again; both give the same counts, and the scores are summed in the same order, so
+/// the two paths agree to the bit. Two scores come out:
 /// - **cosine** in the unhashed feature space: `Σ q_f·d_f / (‖q‖·‖d‖)` with
 ///   `q_f = w·idf^e`, `d_f = w·sat(tf)` and `‖d‖` stored per passage at index time;
 /// - **BM25** over CJK characters and pairs and stemmed words (`k1`, `b`, corpus IDF and
@@ -18,16 +23,62 @@ struct Rescorer {
 
     struct Scores { var final: Float; var cosine: Float; var lexical: Float }
 
-    mutating func score(_ text: String, profile: PassageProfile, query: PreparedQuery, statistics: CorpusStatistics,
-                        lexicalWeight w: Float) -> Scores {
+    /// Scores passage `row` from the forward index, or from `text()` when it has no entry.
+    mutating func score(row: Int, features: FeatureStore, text: () -> String, profile: PassageProfile, query: PreparedQuery,
+                        statistics: CorpusStatistics, lexicalWeight w: Float) -> Scores {
         let table = query.table
         guard table.count > 0 else { return Scores(final: 0, cosine: 0, lexical: 0) }
-        if counts.count < table.count { counts = [Int32](repeating: 0, count: table.count) }
-        for i in 0..<table.count { counts[i] = 0 }
+        resetCounts(table.count)
+        let stored: Void? = counts.withUnsafeMutableBufferPointer { c in
+            features.features(of: row) { hashes, tfs in
+                Rescorer.probe(query: query, hashes: hashes, tfs: tfs, counts: c.baseAddress!)
+            }
+        }
+        if stored == nil { countFromText(text(), query: query) }
+        return finish(profile: profile, query: query, statistics: statistics, lexicalWeight: w)
+    }
+
+    /// Scores a text that is not in the index (a sentence of an answer).
+    mutating func score(_ text: String, profile: PassageProfile, query: PreparedQuery, statistics: CorpusStatistics,
+                        lexicalWeight w: Float) -> Scores {
+        guard query.table.count > 0 else { return Scores(final: 0, cosine: 0, lexical: 0) }
+        resetCounts(query.table.count)
+        countFromText(text, query: query)
+        return finish(profile: profile, query: query, statistics: statistics, lexicalWeight: w)
+    }
+
+    private mutating func resetCounts(_ n: Int) {
+        if counts.count < n { counts = [Int32](repeating: 0, count: n) }
+        for i in 0..<n { counts[i] = 0 }
+    }
+
+    private mutating func countFromText(_ text: String, query: PreparedQuery) {
         counts.withUnsafeMutableBufferPointer { c in
-            embedder.analyzer.countMatches(text[...], table: table, filter: query.filter, kinds: embedder.allKinds,
+            embedder.analyzer.countMatches(text[...], table: query.table, filter: query.filter, kinds: embedder.allKinds,
                                            counts: c.baseAddress!, scratch: &scratch)
         }
+    }
+
+    /// Each of the passage's hashes is tested against the query's Bloom filter, and only the
+    /// few that pass are looked up in the query table.
+    @inline(__always)
+    static func probe(query: PreparedQuery, hashes: UnsafeBufferPointer<UInt64>, tfs: UnsafeBufferPointer<UInt16>,
+                      counts: UnsafeMutablePointer<Int32>) {
+        query.bloom.withUnsafeBufferPointer { bloom in
+            for j in 0..<hashes.count {
+                let h = hashes[j]
+                let b = PreparedQuery.bloomBit(h)
+                if bloom[b >> 6] & (1 << UInt64(b & 63)) != 0 {
+                    let s = query.table.slot(of: h)
+                    if s >= 0 { counts[s] = Int32(tfs[j]) }
+                }
+            }
+        }
+    }
+
+    /// Both scores from `counts`, summed in the query table's order (whatever path filled them).
+    private func finish(profile: PassageProfile, query: PreparedQuery, statistics: CorpusStatistics, lexicalWeight w: Float) -> Scores {
+        let table = query.table
         let model = embedder.model
         let k1 = model.bm25K1, b = model.bm25B
         let lengthFactor = k1 * (1 - b + b * Float(profile.lexicalLength) / statistics.averageLexicalLength)

@@ -82,6 +82,23 @@ extension SiftIndex {
             offset += bytes.count
         }
 
+        // The forward index last, written from its arrays (it is the largest section).
+        let result: Result<Void, SiftError> = Result { () throws(SiftError) in
+            try features.withSectionChunks { (featureChunks) throws(SiftError) in
+                let pad = (8 - offset % 8) % 8
+                tail.bytes.append(contentsOf: [UInt8](repeating: 0, count: pad))
+                offset += pad
+                let length = featureChunks.reduce(0) { $0 + $1.count }
+                entries.append(F.SectionEntry(kind: .features, offset: offset, length: length, checksum: Checksum.compute(chunks: featureChunks)))
+                try writeFile(url, entries: entries, matrix: matrixBuffer, tail: tail.bytes, features: featureChunks)
+            }
+        }
+        try result.get()
+    }
+
+    private func writeFile(_ url: URL, entries: [IndexFileFormat.SectionEntry], matrix matrixBuffer: UnsafeRawBufferPointer,
+                           tail: [UInt8], features: [UnsafeRawBufferPointer]) throws(SiftError) {
+        typealias F = IndexFileFormat
         var h = BinaryWriter()
         h.bytes.append(contentsOf: F.magic)
         h.u32(F.version); h.u32(UInt32(entries.count)); h.u64(model.fingerprint)
@@ -92,8 +109,8 @@ extension SiftIndex {
         h.u64(Checksum.compute(h.bytes))
 
         let result: Result<Void, SiftError> = h.bytes.withUnsafeBytes { header in
-            tail.bytes.withUnsafeBytes { rest in
-                Result { () throws(SiftError) in try FileIO.writeAtomically([header, matrixBuffer, rest], to: url) }
+            tail.withUnsafeBytes { rest in
+                Result { () throws(SiftError) in try FileIO.writeAtomically([header, matrixBuffer, rest] + features, to: url) }
             }
         }
         try result.get()
@@ -129,7 +146,7 @@ extension SiftIndex {
         guard Checksum.compute(UnsafeRawBufferPointer(rebasing: file[0..<(F.headerSize - 8)])) == stored else {
             throw corrupt("header checksum mismatch")
         }
-        guard version == F.version else { throw corrupt("unknown format version \(version)") }
+        guard version >= 1 else { throw corrupt("unknown format version \(version)") }
         let sectionCount = Int(try r.u32())
         let fingerprint = try r.u64()
         let dimension = Int(try r.u32())
@@ -150,14 +167,14 @@ extension SiftIndex {
             entries[kind] = F.SectionEntry(kind: kind, offset: off, length: len, checksum: sum)
         }
         let indexModelID = try r.string(max: 256)
-        for kind in F.Section.allCases where entries[kind] == nil { throw corrupt("the \(kind.name) section is missing") }
+        for kind in F.Section.required(in: version) where entries[kind] == nil { throw corrupt("the \(kind.name) section is missing") }
         func bytes(_ kind: F.Section) -> UnsafeRawBufferPointer {
             let e = entries[kind]!
             return UnsafeRawBufferPointer(rebasing: file[e.offset..<(e.offset + e.length)])
         }
-        for kind in F.Section.allCases {
+        for kind in F.Section.allCases where entries[kind] != nil {
             switch (kind, verification) {
-            case (.matrix, .skipMatrix), (.matrix, .lazy), (.texts, .lazy), (.rows, .lazy): continue
+            case (.matrix, .skipMatrix), (.matrix, .lazy), (.texts, .lazy), (.rows, .lazy), (.features, .lazy): continue
             default: break
             }
             guard Checksum.compute(bytes(kind)) == entries[kind]!.checksum else {
@@ -269,8 +286,16 @@ extension SiftIndex {
         }
         let storage = MatrixStorage(mappedBy: mapping, raw: matrixBase, dimension: dimension, precision: model.matrixPrecision)
         let flat = FlatIndex(dimension: dimension, count: rowCount, storage: storage, live: live)
+        // Forward index (format 2); without it, every passage is re-scored from its text.
+        var features = FeatureStore(absentFor: rowCount)
+        if entries[.features] != nil {
+            guard let m = FeatureStore.Mapped(owner: mapping, section: bytes(.features)), m.count == rowCount else {
+                throw corrupt("features section has the wrong size for \(rowCount) passages")
+            }
+            features = FeatureStore(mapped: m)
+        }
         return try SiftIndex(model: model, documents: storedDocs.map(\.document), documentLive: storedDocs.map(\.live),
-                             rows: rows, documentRows: documentRows, texts: texts, matrix: flat,
+                             rows: rows, documentRows: documentRows, texts: texts, features: features, matrix: flat,
                              statistics: CorpusStatistics(passageCount: passageCount, totalLexicalLength: totalLength, documentFrequency: df),
                              corpusFingerprint: meta["corpusFingerprint"] ?? "")
     }

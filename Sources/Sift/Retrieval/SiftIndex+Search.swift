@@ -78,8 +78,8 @@ extension SiftIndex {
         var scored: [(row: ScoredRow, scores: Rescorer.Scores)] = []
         scored.reserveCapacity(candidates.count)
         for c in candidates {
-            let s = rescorer.score(texts[c.row], profile: rows[c.row].profile, query: query, statistics: statistics,
-                                   lexicalWeight: lexicalWeight)
+            let s = rescorer.score(row: c.row, features: features, text: { texts[c.row] }, profile: rows[c.row].profile,
+                                   query: query, statistics: statistics, lexicalWeight: lexicalWeight)
             if s.final >= minScore && s.final > 0 { scored.append((c, s)) }
         }
         scored.sort { a, b in a.scores.final != b.scores.final ? a.scores.final > b.scores.final : a.row.row < b.row.row }

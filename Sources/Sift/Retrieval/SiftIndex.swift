@@ -33,6 +33,8 @@ public struct SiftIndex: Sendable {
     private(set) var documentRows: [Range<Int>] = []
     private(set) var rows = RowStore()
     private(set) var texts = TextStore()
+    /// Each passage's distinct features and their counts (the forward index re-scoring reads).
+    private(set) var features = FeatureStore()
     private(set) var matrix: FlatIndex
     /// Passage count, average length and document frequencies, updated exactly on every
     /// change (so an updated index equals a fresh build of the same documents).
@@ -56,13 +58,15 @@ public struct SiftIndex: Sendable {
     }
 
     init(model: EmbeddingModel, documents: [Document], documentLive: [Bool], rows: RowStore, documentRows: [Range<Int>],
-         texts: TextStore, matrix: FlatIndex, statistics: CorpusStatistics, corpusFingerprint: String) throws(SiftError) {
+         texts: TextStore, features: FeatureStore, matrix: FlatIndex, statistics: CorpusStatistics,
+         corpusFingerprint: String) throws(SiftError) {
         self.model = model
         embedder = try Embedder(model: model)
         documentList = documents
         self.documentLive = documentLive
         self.rows = rows
         self.texts = texts
+        self.features = features
         self.matrix = matrix
         self.statistics = statistics
         self.corpusFingerprint = corpusFingerprint
@@ -155,8 +159,13 @@ public struct SiftIndex: Sendable {
         guard let slot = documentSlot[id] else { return false }
         var scratch = Analyzer.Scratch()
         for row in documentRows[slot] {
-            let encoded = embedder.encodePassage(texts[row][...], into: nil, collectDistinct: true, scratch: &scratch)
-            statistics.remove(distinct: encoded.distinct, lexicalLength: Int(rows[row].profile.lexicalLength))
+            let length = Int(rows[row].profile.lexicalLength)
+            // The forward index has the passage's distinct features; without one, analyse the text again.
+            let stored: Void? = features.features(of: row) { hashes, _ in statistics.remove(distinct: hashes, lexicalLength: length) }
+            if stored == nil {
+                let encoded = embedder.encodePassage(texts[row][...], into: nil, collectDistinct: true, scratch: &scratch)
+                statistics.remove(distinct: encoded.distinct, lexicalLength: length)
+            }
             matrix.remove(row: row)
         }
         documentRows[slot] = documentRows[slot].lowerBound..<documentRows[slot].lowerBound
@@ -182,6 +191,7 @@ public struct SiftIndex: Sendable {
             rows.append(Row(document: Int32(slot), ordinal: Int32(passage.ordinal), start: passage.start, end: passage.end,
                             profile: f.profile))
             texts.append(passage.text)
+            self.features.append(hashes: f.tfs == nil ? nil : f.distinct, tfs: f.tfs ?? [])
             statistics.add(distinct: f.distinct, lexicalLength: Int(f.profile.lexicalLength))
         }
         documentRows.append(first..<rows.count)
@@ -198,12 +208,34 @@ public struct SiftIndex: Sendable {
                 Passage(documentID: doc.id, ordinal: Int(rows[id].ordinal), text: texts[id], start: rows[id].start, end: rows[id].end)
             }
             let vectors = docRows.flatMap { matrix.vector(at: $0) }
-            let features = docRows.map { Embedder.PassageFeatures(profile: rows[$0].profile, distinct: []) }
+            // The forward entries are copied; the statistics are copied whole below.
+            let carried = docRows.map { row in
+                features.features(of: row) { h, t in
+                    Embedder.PassageFeatures(profile: rows[row].profile, distinct: Array(h), tfs: Array(t))
+                } ?? Embedder.PassageFeatures(profile: rows[row].profile)
+            }
             vectors.withUnsafeBufferPointer {
-                result.insert(ChunkedDocument(document: doc, passages: passages), vectors: $0, features: features[...])
+                result.insert(ChunkedDocument(document: doc, passages: passages), vectors: $0, features: carried[...])
             }
         }
         result.statistics = statistics
         return result
+    }
+}
+
+extension SiftIndex {
+    /// A copy whose passages have no forward-index entries, so that every candidate is
+    /// re-scored from its text (the path of format-1 files): for tests that compare the two.
+    @_spi(Internals)
+    public func withoutForwardIndex() -> SiftIndex {
+        var copy = self
+        copy.features = FeatureStore(absentFor: rows.count)
+        return copy
+    }
+
+    /// How many passage ids have a forward-index entry.
+    @_spi(Internals)
+    public var forwardIndexEntries: Int {
+        (0..<rows.count).reduce(0) { $0 + (features.features(of: $1) { _, _ in 1 } ?? 0) }
     }
 }

@@ -1,4 +1,4 @@
-/// The index file format (version 1), little-endian:
+/// The index file format (version 2), little-endian:
 ///
 /// | bytes | content |
 /// |---|---|
@@ -10,15 +10,24 @@
 /// | | statistics: counts + hashed document frequencies |
 /// | | model: JSON definition |
 /// | | meta: JSON (corpus fingerprint) |
+/// | | features (version 2): the forward index, each passage's sorted distinct feature hashes and their term frequencies (see `FeatureStore`) |
+///
+/// Version 1 files (without the features section) still open; their passages are re-scored
+/// from their text. Sections of unknown kinds are skipped, so optional sections can be added
+/// without a new version.
 enum IndexFileFormat {
     static let magic: [UInt8] = Array("SIFTIDX".utf8) + [0]
-    static let version: UInt32 = 1
+    static let version: UInt32 = 2
     static let headerSize = 4096
     static let rowRecordSize = 40
 
     enum Section: UInt32, CaseIterable {
-        case matrix = 1, rows, texts, documents, statistics, model, meta
+        case matrix = 1, rows, texts, documents, statistics, model, meta, features
         var name: String { "\(self)" }
+        /// Sections a file of `version` must have.
+        static func required(in version: UInt32) -> [Section] {
+            version >= 2 ? allCases : [.matrix, .rows, .texts, .documents, .statistics, .model, .meta]
+        }
     }
 
     struct SectionEntry { var kind: Section; var offset: Int; var length: Int; var checksum: UInt64 }
