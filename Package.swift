@@ -23,11 +23,17 @@ let package = Package(
             path: "Sources/CBLAS",
             providers: [.apt(["libblas-dev", "libopenblas0-pthread"])]
         ),
+        // Scan kernels with run-time CPU dispatch (AVX2, AVX-512); portable fallbacks included.
+        .target(
+            name: "SiftKernels",
+            path: "Sources/SiftKernels"
+        ),
         // MARK: - Public API
         .target(
             name: "Sift",
             dependencies: [
                 "CBLAS",
+                "SiftKernels",
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Yams", package: "Yams"),
             ]
@@ -42,7 +48,7 @@ let package = Package(
         // MARK: - Tests
         .testTarget(
             name: "SiftTests",
-            dependencies: ["Sift"],
+            dependencies: ["Sift", "SiftKernels"],
             resources: [.copy("Fixtures")]
         ),
     ]

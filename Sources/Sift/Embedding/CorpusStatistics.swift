@@ -8,7 +8,7 @@ public struct CorpusStatistics: Sendable, Equatable {
     /// Number of live passages.
     public internal(set) var passageCount: Int
     /// Sum of the BM25 lengths of the live passages.
-    internal(set) var totalLexicalLength: Int
+    var totalLexicalLength: Int
     /// Document frequency per hash bucket.
     var documentFrequency: [UInt32]
 

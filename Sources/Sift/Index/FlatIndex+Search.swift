@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import CBLAS
+import SiftKernels
 
 extension FlatIndex {
     // MARK: - Single query
@@ -107,32 +108,47 @@ extension FlatIndex {
     /// nothing against one pass over each worker's share.
     static let scanBlockRows = 65_536
 
-    /// The SIMD scan: each worker scores its share of the rows block by block into a small
-    /// buffer and keeps its own top-k heap; the heaps are merged at the end. No score
-    /// buffer of `count` floats is written or read back, and the selection runs on all
-    /// workers.
+    /// The SIMD scan: every row's exact score, from the C kernel of this CPU (AVX-512 or AVX2
+    /// with FMA) or, with the portable kernels, the Swift loops below.
     private func simdSearch(query: UnsafePointer<Float>, k: Int, minScore: Float, threads: Int, live: [Bool]) -> [ScoredRow] {
-        // Small matrices are scanned on the calling thread: starting workers costs more
-        // than the scan (about 0.1 ms).
-        let byBytes = matrixBytes < (4 << 20) ? 1 : count / 1024 + 1
-        let workers = max(1, min(threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount, byBytes))
         let raw = SendableRaw(storage.raw)
         let d = dimension
-        let n = count
-        let blockRows = max(1, min(FlatIndex.scanBlockRows, (n + workers - 1) / workers))
-        // The query as the kernel reads it: Float32 as is; for bfloat16 its even and odd
-        // components, matching the two halves of each 32-bit word of a row (see `bfloat16Scores`).
-        let half = d / 2
-        let isFloat32 = precision == .float32
-        // One allocation: the workers' score blocks, then (bfloat16) the split query.
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: workers * blockRows + (isFloat32 ? 0 : 2 * half))
-        defer { scratch.deallocate() }
-        let split = scratch + workers * blockRows
-        if !isFloat32 {
-            for i in 0..<half { split[i] = query[2 * i]; split[half + i] = query[2 * i + 1] }
-        }
         let q = SendablePointer(UnsafeMutablePointer(mutating: query))
+        if precision == .float32 {
+            return blockScan(k: k, minScore: minScore, threads: threads, live: live, bytesPerRow: storage.rowBytes) { rows, out in
+                FlatIndex.simdScores(raw.pointer.assumingMemoryBound(to: Float.self), rows: rows, dimension: d, query: q.pointer, out: out)
+            }
+        }
+        if Kernels.useC && d % 32 == 0 {
+            return blockScan(k: k, minScore: minScore, threads: threads, live: live, bytesPerRow: storage.rowBytes) { rows, out in
+                sift_bf16_dot(raw.pointer.assumingMemoryBound(to: UInt16.self) + rows.lowerBound * d, rows.count, d, q.pointer, out)
+            }
+        }
+        // The query as the Swift kernel reads it: its even and odd components, matching the
+        // two halves of each 32-bit word of a row (see `bfloat16Scores`).
+        let half = d / 2
+        let split = UnsafeMutablePointer<Float>.allocate(capacity: 2 * half)
+        defer { split.deallocate() }
+        for i in 0..<half { split[i] = query[2 * i]; split[half + i] = query[2 * i + 1] }
         let sp = SendablePointer(split)
+        return blockScan(k: k, minScore: minScore, threads: threads, live: live, bytesPerRow: storage.rowBytes) { rows, out in
+            FlatIndex.bfloat16Scores(raw.pointer, rows: rows, dimension: d, query: q.pointer, even: sp.pointer, odd: sp.pointer + half, out: out)
+        }
+    }
+
+    /// The scan of every row: each worker scores its share of the rows block by block into a
+    /// small buffer (`score(rows, out)`) and keeps its own top-k heap; the heaps are merged at
+    /// the end. No score buffer of `count` floats is written or read back, and the selection
+    /// runs on all workers. Matrices under 4 MiB (of `bytesPerRow`-wide rows) are scanned on
+    /// the calling thread: starting workers costs more than the scan (about 0.1 ms).
+    func blockScan(k: Int, minScore: Float, threads: Int, live: [Bool], bytesPerRow: Int,
+                   score: @escaping @Sendable (Range<Int>, UnsafeMutablePointer<Float>) -> Void) -> [ScoredRow] {
+        let n = count
+        let byBytes = n * bytesPerRow < (4 << 20) ? 1 : n / 1024 + 1
+        let workers = max(1, min(threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount, byBytes))
+        let blockRows = max(1, min(FlatIndex.scanBlockRows, (n + workers - 1) / workers))
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: workers * blockRows)
+        defer { scratch.deallocate() }
         // Each worker builds its own heap and moves it into its (uninitialised) slot; the
         // slots live on the stack.
         return withUnsafeTemporaryAllocation(of: TopKSelector.self, capacity: workers) { selectors in
@@ -146,13 +162,7 @@ extension FlatIndex {
                     let end = n * (w + 1) / workers
                     while start < end {
                         let rows = start..<min(start + blockRows, end)
-                        if isFloat32 {
-                            FlatIndex.simdScores(raw.pointer.assumingMemoryBound(to: Float.self), rows: rows, dimension: d,
-                                                 query: q.pointer, out: out)
-                        } else {
-                            FlatIndex.bfloat16Scores(raw.pointer, rows: rows, dimension: d, query: q.pointer,
-                                                     even: sp.pointer, odd: sp.pointer + half, out: out)
-                        }
+                        score(rows, out)
                         selector.offer(scores: UnsafeBufferPointer(start: out, count: rows.count), rowOffset: rows.lowerBound,
                                        minScore: minScore) { aliveShared.buffer[$0] }
                         start = rows.upperBound

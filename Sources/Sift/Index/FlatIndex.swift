@@ -29,6 +29,8 @@ public struct FlatIndex: Sendable {
     private(set) var live: [Bool]
     /// Number of rows that are not tombstones.
     public private(set) var liveCount: Int
+    /// Compact codes of every row, by kind (see ``FirstStage``); kept up to date by every add.
+    var codes: [FirstStage: CodeStorage] = [:]
 
     /// An empty index of `dimension`-wide rows stored with `precision`.
     public init(dimension: Int, precision: MatrixPrecision = .float32, reservingCapacity capacity: Int = 0) {
@@ -66,6 +68,7 @@ public struct FlatIndex: Sendable {
             storage = storage.copy(rows: count, capacityRows: capacity)
         }
         vector.withUnsafeBufferPointer { storage.store($0.baseAddress!, rows: 1, at: count) }
+        appendCodes(rows: 1)
         live.append(true)
         liveCount += 1
         count += 1
@@ -96,6 +99,7 @@ public struct FlatIndex: Sendable {
         guard rows > 0 else { return }
         makeRoom(forAdding: rows)
         storage.store(matrix.baseAddress!, rows: rows, at: count)
+        appendCodes(rows: rows)
         live.append(contentsOf: repeatElement(true, count: rows))
         liveCount += rows
         count += rows
@@ -143,6 +147,15 @@ public struct FlatIndex: Sendable {
             result.liveCount += 1
             result.count += 1
             mapping[row] = result.count - 1
+        }
+        for (kind, old) in codes {
+            let fresh = CodeStorage(kind: kind, rowBytes: old.rowBytes, capacityRows: liveCount)
+            var n = 0
+            for row in 0..<count where live[row] {
+                fresh.row(n).copyMemory(from: old.row(row), byteCount: old.rowBytes)
+                n += 1
+            }
+            result.codes[kind] = fresh
         }
         return (result, mapping)
     }

@@ -14,11 +14,23 @@ public struct SearchSettings: Sendable, Hashable, Codable {
     public var candidates: Int?
     /// Weight of the BM25 part of the final score (0...1); the exact cosine gets the rest.
     public var lexicalWeight: Float?
+    /// How stage 1 scans: `nil` picks by index size — the sign codes when the index has them
+    /// and at least ``SearchSettings/codesFrom`` passage ids, else the int8 codes on the same
+    /// terms, else the exact scan (see ``FirstStage``).
+    public var firstStage: FirstStage?
+    /// After a code scan, how many rows are scored exactly with their full rows before the
+    /// best `candidates` are kept (nil: 8 × candidates for sign codes, 2 × for int8).
+    public var refine: Int?
 
-    /// Settings that take every value from the index's model.
-    public init(candidates: Int? = nil, lexicalWeight: Float? = nil) {
+    /// From this many passage ids on, an automatic first stage scans codes (when built).
+    public static let codesFrom = 100_000
+
+    /// Settings; every `nil` takes the index's default.
+    public init(candidates: Int? = nil, lexicalWeight: Float? = nil, firstStage: FirstStage? = nil, refine: Int? = nil) {
         self.candidates = candidates
         self.lexicalWeight = lexicalWeight
+        self.firstStage = firstStage
+        self.refine = refine
     }
 
     /// Checks that the settings are usable.
@@ -30,11 +42,26 @@ public struct SearchSettings: Sendable, Hashable, Codable {
         if let w = lexicalWeight, !(w.isFinite && (0...1).contains(w)) {
             throw .invalidArgument(name: "lexicalWeight", reason: "must be in 0...1, got \(w)")
         }
+        if let r = refine, !(1...10_000_000).contains(r) {
+            throw .invalidArgument(name: "refine", reason: "must be in 1...10000000, got \(r)")
+        }
     }
 
     /// The settings with every `nil` replaced by `model`'s value.
     public func resolved(for model: EmbeddingModel) -> SearchSettings {
-        SearchSettings(candidates: candidates ?? model.candidates, lexicalWeight: lexicalWeight ?? model.bm25Weight)
+        SearchSettings(candidates: candidates ?? model.candidates, lexicalWeight: lexicalWeight ?? model.bm25Weight,
+                       firstStage: firstStage, refine: refine)
+    }
+
+    /// The first stage and refine depth a search of an index with `available` codes and
+    /// `rows` passage ids uses.
+    func stage(available: Set<FirstStage>, rows: Int, candidates: Int) -> (FirstStage, Int) {
+        var stage = firstStage ?? .exact
+        if firstStage == nil && rows >= SearchSettings.codesFrom {
+            stage = available.contains(.sign) ? .sign : available.contains(.int8) ? .int8 : .exact
+        }
+        if !available.contains(stage) { stage = .exact }
+        return (stage, refine ?? candidates * (stage == .sign ? 8 : 2))
     }
 
     /// The values a search uses with `model` (every setting resolved).

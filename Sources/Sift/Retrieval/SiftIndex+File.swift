@@ -82,22 +82,38 @@ extension SiftIndex {
             offset += bytes.count
         }
 
-        // The forward index last, written from its arrays (it is the largest section).
+        // The bulk sections last, written from their arrays: the first-stage codes
+        // (64-aligned, for the scan) and the forward index.
+        let zeros = [UInt8](repeating: 0, count: 64)
         let result: Result<Void, SiftError> = Result { () throws(SiftError) in
             try features.withSectionChunks { (featureChunks) throws(SiftError) in
-                let pad = (8 - offset % 8) % 8
-                tail.bytes.append(contentsOf: [UInt8](repeating: 0, count: pad))
-                offset += pad
-                let length = featureChunks.reduce(0) { $0 + $1.count }
-                entries.append(F.SectionEntry(kind: .features, offset: offset, length: length, checksum: Checksum.compute(chunks: featureChunks)))
-                try writeFile(url, entries: entries, matrix: matrixBuffer, tail: tail.bytes, features: featureChunks)
+                let written: Result<Void, SiftError> = zeros.withUnsafeBytes { zero in
+                    var bulk: [UnsafeRawBufferPointer] = []
+                    func place(_ kind: F.Section, _ chunks: [UnsafeRawBufferPointer], alignment: Int) {
+                        let pad = (alignment - offset % alignment) % alignment
+                        if pad > 0 { bulk.append(UnsafeRawBufferPointer(rebasing: zero[0..<pad])) }
+                        offset += pad
+                        let length = chunks.reduce(0) { $0 + $1.count }
+                        entries.append(F.SectionEntry(kind: kind, offset: offset, length: length, checksum: Checksum.compute(chunks: chunks)))
+                        bulk += chunks
+                        offset += length
+                    }
+                    for (kind, section) in [(FirstStage.sign, F.Section.signCodes), (.int8, .int8Codes)] {
+                        if let bytes = matrix.codeBytes(kind) { place(section, [bytes], alignment: 64) }
+                    }
+                    place(.features, featureChunks, alignment: 8)
+                    return Result { () throws(SiftError) in
+                        try writeFile(url, entries: entries, matrix: matrixBuffer, tail: tail.bytes, bulk: bulk)
+                    }
+                }
+                try written.get()
             }
         }
         try result.get()
     }
 
     private func writeFile(_ url: URL, entries: [IndexFileFormat.SectionEntry], matrix matrixBuffer: UnsafeRawBufferPointer,
-                           tail: [UInt8], features: [UnsafeRawBufferPointer]) throws(SiftError) {
+                           tail: [UInt8], bulk: [UnsafeRawBufferPointer]) throws(SiftError) {
         typealias F = IndexFileFormat
         var h = BinaryWriter()
         h.bytes.append(contentsOf: F.magic)
@@ -110,7 +126,7 @@ extension SiftIndex {
 
         let result: Result<Void, SiftError> = h.bytes.withUnsafeBytes { header in
             tail.withUnsafeBytes { rest in
-                Result { () throws(SiftError) in try FileIO.writeAtomically([header, matrixBuffer, rest] + features, to: url) }
+                Result { () throws(SiftError) in try FileIO.writeAtomically([header, matrixBuffer, rest] + bulk, to: url) }
             }
         }
         try result.get()
@@ -174,7 +190,8 @@ extension SiftIndex {
         }
         for kind in F.Section.allCases where entries[kind] != nil {
             switch (kind, verification) {
-            case (.matrix, .skipMatrix), (.matrix, .lazy), (.texts, .lazy), (.rows, .lazy), (.features, .lazy): continue
+            case (.matrix, .skipMatrix), (.matrix, .lazy), (.texts, .lazy), (.rows, .lazy), (.features, .lazy),
+                 (.signCodes, .skipMatrix), (.signCodes, .lazy), (.int8Codes, .skipMatrix), (.int8Codes, .lazy): continue
             default: break
             }
             guard Checksum.compute(bytes(kind)) == entries[kind]!.checksum else {
@@ -286,6 +303,15 @@ extension SiftIndex {
         }
         let storage = MatrixStorage(mappedBy: mapping, raw: matrixBase, dimension: dimension, precision: model.matrixPrecision)
         let flat = FlatIndex(dimension: dimension, count: rowCount, storage: storage, live: live)
+        // First-stage codes, when the index has them.
+        var flatWithCodes = flat
+        for (kind, section) in [(FirstStage.sign, F.Section.signCodes), (.int8, .int8Codes)] where entries[section] != nil {
+            let e = entries[section]!
+            guard e.length == rowCount * kind.bytesPerRow(dimension: dimension), e.offset % 64 == 0 else {
+                throw corrupt("the \(section.name) section has the wrong size for \(rowCount) rows")
+            }
+            flatWithCodes.attachCodes(kind, mappedBy: mapping, raw: mapping.base + e.offset)
+        }
         // Forward index (format 2); without it, every passage is re-scored from its text.
         var features = FeatureStore(absentFor: rowCount)
         if entries[.features] != nil {
@@ -295,7 +321,7 @@ extension SiftIndex {
             features = FeatureStore(mapped: m)
         }
         return try SiftIndex(model: model, documents: storedDocs.map(\.document), documentLive: storedDocs.map(\.live),
-                             rows: rows, documentRows: documentRows, texts: texts, features: features, matrix: flat,
+                             rows: rows, documentRows: documentRows, texts: texts, features: features, matrix: flatWithCodes,
                              statistics: CorpusStatistics(passageCount: passageCount, totalLexicalLength: totalLength, documentFrequency: df),
                              corpusFingerprint: meta["corpusFingerprint"] ?? "")
     }

@@ -54,7 +54,9 @@ extension SiftIndex {
                 settings: SearchSettings = SearchSettings()) -> [SearchHit] {
         guard !prepared.isEmpty, k > 0 else { return [] }
         let resolved = settings.values(for: model)
-        let candidates = matrix.search(prepared.dense, k: max(k, resolved.candidates), allowed: rowMask(for: filter))
+        let (stage, refine) = settings.stage(available: matrix.availableFirstStages, rows: matrix.count, candidates: resolved.candidates)
+        let candidates = matrix.search(prepared.dense, k: max(k, resolved.candidates), allowed: rowMask(for: filter),
+                                       firstStage: stage, refine: refine)
         var rescorer = Rescorer(embedder: embedder)
         return rank(candidates, query: prepared, k: k, minScore: minScore, lexicalWeight: resolved.lexicalWeight,
                     rescorer: &rescorer)
@@ -107,9 +109,17 @@ extension SiftIndex {
     /// Document ids of the stage-1 candidates for `query`, best first (for evaluating stage 1).
     @_spi(Benchmarks)
     public func candidates(for query: String, settings: SearchSettings = SearchSettings()) -> [String] {
+        stage1Rows(for: query, settings: settings).map { documentList[Int(rows[$0].document)].id }
+    }
+
+    /// Passage ids of the stage-1 candidates for `query`, best first, with the first stage
+    /// `settings` choose (for comparing code scans with the exact one).
+    @_spi(Benchmarks)
+    public func stage1Rows(for query: String, settings: SearchSettings = SearchSettings()) -> [Int] {
         let prepared = prepare(query)
         guard !prepared.isEmpty else { return [] }
-        return matrix.search(prepared.dense, k: settings.values(for: model).candidates, allowed: nil)
-            .map { documentList[Int(rows[$0.row].document)].id }
+        let candidates = settings.values(for: model).candidates
+        let (stage, refine) = settings.stage(available: matrix.availableFirstStages, rows: matrix.count, candidates: candidates)
+        return matrix.search(prepared.dense, k: candidates, allowed: nil, firstStage: stage, refine: refine).map(\.row)
     }
 }

@@ -197,10 +197,26 @@ public struct SiftIndex: Sendable {
         documentRows.append(first..<rows.count)
     }
 
+    /// The first stages this index can search with (``FirstStage/exact`` always).
+    public var availableFirstStages: Set<FirstStage> { matrix.availableFirstStages }
+
+    /// Builds the first-stage codes of `kind` for every passage; passages added later get
+    /// theirs as they are added, and the codes are saved with the index.
+    /// - Complexity: O(passages · dimension).
+    public mutating func buildCodes(_ kind: FirstStage) {
+        matrix.buildCodes(kind)
+    }
+
+    /// Drops the first-stage codes of `kind` (an exact first stage remains).
+    public mutating func removeCodes(_ kind: FirstStage) {
+        matrix.removeCodes(kind)
+    }
+
     /// A copy without tombstones (passage ids are renumbered densely).
     public func compacted() -> SiftIndex {
         var result = try! SiftIndex(model: model)
         result.corpusFingerprint = corpusFingerprint
+        for kind in matrix.availableFirstStages { result.matrix.buildCodes(kind) }
         result.matrix.reserveCapacity(matrix.liveCount)
         for (slot, doc) in documentList.enumerated() where documentLive[slot] {
             let docRows = documentRows[slot]

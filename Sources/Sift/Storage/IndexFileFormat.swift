@@ -10,6 +10,7 @@
 /// | | statistics: counts + hashed document frequencies |
 /// | | model: JSON definition |
 /// | | meta: JSON (corpus fingerprint) |
+/// | 64-aligned | signCodes, int8Codes (optional): the first-stage codes of the rows (see ``FirstStage``), `rows × bytesPerRow` |
 /// | | features (version 2): the forward index, each passage's sorted distinct feature hashes and their term frequencies (see `FeatureStore`) |
 ///
 /// Version 1 files (without the features section) still open; their passages are re-scored
@@ -22,11 +23,12 @@ enum IndexFileFormat {
     static let rowRecordSize = 40
 
     enum Section: UInt32, CaseIterable {
-        case matrix = 1, rows, texts, documents, statistics, model, meta, features
+        case matrix = 1, rows, texts, documents, statistics, model, meta, features, signCodes, int8Codes
         var name: String { "\(self)" }
         /// Sections a file of `version` must have.
         static func required(in version: UInt32) -> [Section] {
-            version >= 2 ? allCases : [.matrix, .rows, .texts, .documents, .statistics, .model, .meta]
+            version >= 2 ? [.matrix, .rows, .texts, .documents, .statistics, .model, .meta, .features]
+                : [.matrix, .rows, .texts, .documents, .statistics, .model, .meta]
         }
     }
 

@@ -1,0 +1,172 @@
+import SiftKernels
+
+/// How the first stage of a search scans the flat matrix for candidates.
+///
+/// The exact scan reads every row at the model's precision (2 KiB per passage for the
+/// default model). The compact codes are much smaller copies of the rows, kept beside them:
+/// the scan ranks every row by its code, and the best ``SearchSettings/refine`` rows are then
+/// scored exactly with their full rows (which may stay on disk, in the page cache) before the
+/// usual re-scoring. Codes trade a little stage-1 recall for a scan that reads 2 to 16 times
+/// less memory; build them with ``SiftIndex/buildCodes(_:)``.
+public enum FirstStage: String, Sendable, Hashable, Codable, CaseIterable {
+    /// Every row at the model's precision.
+    case exact
+    /// int8 codes with a per-row scale: `dimension + 8` bytes per row (1,032 at 1,024 wide).
+    case int8
+    /// 1-bit sign codes ranked by Hamming distance: `dimension / 8` bytes per row (128 at 1,024).
+    case sign
+
+    /// Bytes per row of the codes at `dimension` (for `exact`, 0: the rows themselves).
+    public func bytesPerRow(dimension: Int) -> Int {
+        switch self {
+        case .exact: 0
+        case .int8: dimension + 8
+        case .sign: dimension / 8
+        }
+    }
+}
+
+/// Rows of a fixed byte width (the codes of one ``FirstStage``): a growable heap buffer or
+/// a read-only view of a memory-mapped index file. Shared by copies of a `FlatIndex`, which
+/// copies it before a mutation unless it is the sole owner of a heap buffer.
+final class CodeStorage: @unchecked Sendable {
+    let kind: FirstStage
+    let rowBytes: Int
+    private(set) var raw: UnsafeMutableRawPointer
+    private(set) var capacityRows: Int
+    private let owner: AnyObject?
+
+    init(kind: FirstStage, rowBytes: Int, capacityRows: Int) {
+        self.kind = kind
+        self.rowBytes = rowBytes
+        self.capacityRows = max(capacityRows, 16)
+        raw = UnsafeMutableRawPointer.allocate(byteCount: self.capacityRows * rowBytes, alignment: 64)
+        owner = nil
+    }
+
+    init(kind: FirstStage, rowBytes: Int, mappedBy owner: AnyObject, raw: UnsafeMutableRawPointer) {
+        self.kind = kind
+        self.rowBytes = rowBytes
+        self.raw = raw
+        self.owner = owner
+        capacityRows = 0
+    }
+
+    var isMapped: Bool { owner != nil }
+
+    func copy(rows: Int, capacityRows: Int) -> CodeStorage {
+        let c = CodeStorage(kind: kind, rowBytes: rowBytes, capacityRows: max(rows, capacityRows))
+        c.raw.copyMemory(from: raw, byteCount: rows * rowBytes)
+        return c
+    }
+
+    func row(_ r: Int) -> UnsafeMutableRawPointer { raw + r * rowBytes }
+
+    deinit { if owner == nil { raw.deallocate() } }
+}
+
+/// Encoding rows into codes, and the queries that scan them.
+enum Codes {
+    /// Query values of the int8 scan are 7-bit, centred on 64.
+    static let queryOffset: Int32 = 64
+
+    /// Writes the code of the Float32 row `x` (`dimension` wide) to `out`.
+    static func encode(_ kind: FirstStage, _ x: UnsafePointer<Float>, dimension d: Int, into out: UnsafeMutableRawPointer) {
+        switch kind {
+        case .exact:
+            break
+        case .sign:
+            let words = out.assumingMemoryBound(to: UInt64.self)
+            for w in 0..<(d / 64) {
+                var bits: UInt64 = 0
+                for b in 0..<64 where x[w * 64 + b] > 0 { bits |= 1 << UInt64(b) }
+                words[w] = bits
+            }
+        case .int8:
+            var top: Float = 0
+            for i in 0..<d { top = max(top, abs(x[i])) }
+            let scale: Float = top > 0 ? top / 127 : 1
+            let codes = out.assumingMemoryBound(to: Int8.self)
+            var sum: Int32 = 0
+            for i in 0..<d {
+                let c = Int8(clamping: Int((x[i] / scale).rounded()))
+                codes[i] = c
+                sum += Int32(c)
+            }
+            out.storeBytes(of: scale.bitPattern.littleEndian, toByteOffset: d, as: UInt32.self)
+            out.storeBytes(of: UInt32(bitPattern: sum).littleEndian, toByteOffset: d + 4, as: UInt32.self)
+        }
+    }
+
+    /// The sign code of a query (the same rule as rows).
+    static func signQuery(_ q: [Float]) -> [UInt64] {
+        var words = [UInt64](repeating: 0, count: q.count / 64)
+        q.withUnsafeBufferPointer { p in
+            words.withUnsafeMutableBytes { encode(.sign, p.baseAddress!, dimension: q.count, into: $0.baseAddress!) }
+        }
+        return words
+    }
+
+    /// The 7-bit query of the int8 scan: `u_i = round(q_i / s) + 64` with `s = max|q| / 63`.
+    static func int8Query(_ q: [Float]) -> (values: [UInt8], scale: Float) {
+        let top = q.reduce(Float(0)) { max($0, abs($1)) }
+        let s: Float = top > 0 ? top / 63 : 1
+        return (q.map { UInt8(clamping: Int(($0 / s).rounded()) + Int(queryOffset)) }, s)
+    }
+
+    /// Scores of rows `rows` by their codes, higher is better: for sign codes the negated
+    /// Hamming distance, for int8 the approximate dot product.
+    static func scores(_ storage: CodeStorage, rows: Range<Int>, dimension d: Int, signQuery: [UInt64],
+                       int8Query: (values: [UInt8], scale: Float), portable: Bool, out: UnsafeMutablePointer<Float>) {
+        let n = rows.count
+        guard n > 0 else { return }
+        switch storage.kind {
+        case .exact:
+            break
+        case .sign:
+            let words = d / 64
+            let codes = storage.row(rows.lowerBound).assumingMemoryBound(to: UInt64.self)
+            withUnsafeTemporaryAllocation(of: UInt32.self, capacity: n) { dist in
+                signQuery.withUnsafeBufferPointer { q in
+                    if portable { hammingSwift(codes, rows: n, words: words, query: q.baseAddress!, out: dist.baseAddress!) } else {
+                        sift_hamming(codes, n, words, q.baseAddress!, dist.baseAddress!)
+                    }
+                }
+                for i in 0..<n { out[i] = -Float(dist[i]) }
+            }
+        case .int8:
+            let base = storage.row(rows.lowerBound)
+            withUnsafeTemporaryAllocation(of: Int32.self, capacity: n) { dots in
+                int8Query.values.withUnsafeBufferPointer { q in
+                    if portable {
+                        for r in 0..<n {
+                            let row = (base + r * storage.rowBytes).assumingMemoryBound(to: Int8.self)
+                            var s: Int32 = 0
+                            for i in 0..<d { s &+= Int32(q[i]) &* Int32(row[i]) }
+                            dots[r] = s
+                        }
+                    } else {
+                        sift_u8i8_dot(base.assumingMemoryBound(to: Int8.self), n, d, storage.rowBytes, q.baseAddress!, dots.baseAddress!)
+                    }
+                }
+                for r in 0..<n {
+                    let row = base + r * storage.rowBytes
+                    let scale = Float(bitPattern: UInt32(littleEndian: row.loadUnaligned(fromByteOffset: d, as: UInt32.self)))
+                    let sum = Int32(bitPattern: UInt32(littleEndian: row.loadUnaligned(fromByteOffset: d + 4, as: UInt32.self)))
+                    out[r] = scale * int8Query.scale * Float(dots[r] &- queryOffset &* sum)
+                }
+            }
+        }
+    }
+
+    /// The Swift Hamming scan (the portable fallback of `sift_hamming`).
+    static func hammingSwift(_ codes: UnsafePointer<UInt64>, rows: Int, words: Int, query: UnsafePointer<UInt64>,
+                             out: UnsafeMutablePointer<UInt32>) {
+        for r in 0..<rows {
+            var d = 0
+            let row = codes + r * words
+            for w in 0..<words { d &+= (row[w] ^ query[w]).nonzeroBitCount }
+            out[r] = UInt32(d)
+        }
+    }
+}
