@@ -37,6 +37,25 @@ struct ForwardIndexTests {
         }
     }
 
+    @Test("Re-scoring from postings equals the forward index and the text path, bit for bit")
+    func postingsSameAsForward() throws {
+        let index = try Shared.corpusIndex.get()
+        let postings = index.withPostings()
+        #expect(Self.queries.filter { postings.rescoresFromPostings($0) }.count >= Self.queries.count / 2, "postings are used")
+        expectSameResults(postings, index.withoutForwardIndex(), queries: Self.queries + Shared.goldenQuestions())
+        // A corpus larger than the candidates (stage 1 cuts), with tombstones.
+        var big = try SiftIndex(documents: Shared.corpusLoad.get().documents + (0..<400).map { i in
+            try CorpusLoader().article(text: "# Note \(i)\n\n" + (0..<12).map { j in "笔记 \(i)-\(j)：LoRA 的秩与 RLHF 奖励模型，context window \(j) tokens。" }.joined(separator: "\n\n"), id: "notes/\(i).md")
+        }, threads: 2)
+        big.remove(documentID: "notes/3.md")
+        #expect(big.passageCount > 400)
+        expectSameResults(big.withPostings(), big.withoutForwardIndex(), queries: Self.queries)
+        let s = SearchSettings(candidates: 50)
+        for q in Self.queries {
+            #expect(big.withPostings().search(q, k: 10, settings: s).map(\.score.bitPattern) == big.search(q, k: 10, settings: s).map(\.score.bitPattern))
+        }
+    }
+
     @Test("After updates, compaction and a save, the forward index still equals the text path")
     func afterUpdates() throws {
         try withTemporaryDirectory { dir in

@@ -31,6 +31,9 @@ public struct CorpusStatistics: Sendable, Equatable {
 
     @inline(__always) func bucket(_ hash: UInt64) -> Int { Int(hash & UInt64(documentFrequency.count - 1)) }
 
+    /// The document frequency of `hash`'s bucket (an upper bound of the feature's own).
+    @inline(__always) func documentFrequency(of hash: UInt64) -> Int { Int(documentFrequency[bucket(hash)]) }
+
     /// BM25 (Lucene) inverse document frequency, `ln(1 + (N − df + 0.5)/(df + 0.5))`.
     @inline(__always) func idf(_ hash: UInt64) -> Float {
         let df = Float(documentFrequency[bucket(hash)])

@@ -61,9 +61,9 @@ extension FlatIndex {
     /// best `refine` of them scored exactly with their full rows, and the best `k` of those
     /// returned (best first). Without codes of that kind, the exact scan.
     func search(_ query: [Float], k: Int, minScore: Float = -.infinity, threads: Int = 0, allowed: [Bool]?,
-                firstStage: FirstStage, refine: Int) -> [ScoredRow] {
+                firstStage: FirstStage, refine: Int, ordered: Bool = true) -> [ScoredRow] {
         guard firstStage != .exact, let storage = codes[firstStage], k > 0, count > 0 else {
-            return search(query, k: k, minScore: minScore, threads: threads, allowed: allowed)
+            return search(query, k: k, minScore: minScore, threads: threads, allowed: allowed, ordered: ordered)
         }
         precondition(query.count == dimension, "query has \(query.count) components, index has \(dimension)")
         let live = allowed ?? self.live
@@ -71,7 +71,8 @@ extension FlatIndex {
         let sign = firstStage == .sign ? Codes.signQuery(query) : []
         let int8 = firstStage == .int8 ? Codes.int8Query(query) : (values: [], scale: 1)
         let portable = !Kernels.useC
-        let coarse = blockScan(k: max(refine, k), minScore: -.infinity, threads: threads, live: live, bytesPerRow: storage.rowBytes) { rows, out in
+        let coarse = blockScan(k: max(refine, k), minScore: -.infinity, threads: threads, live: live, bytesPerRow: storage.rowBytes,
+                               ordered: false) { rows, out in
             Codes.scores(storage, rows: rows, dimension: d, signQuery: sign, int8Query: int8, portable: portable, out: out)
         }
         // Exact scores of the survivors, read in row order (the full rows may be on disk).
@@ -79,7 +80,7 @@ extension FlatIndex {
         let exact = exactScores(rows: rows, query: query)
         var selector = TopKSelector(k: k)
         for (i, row) in rows.enumerated() where exact[i] >= minScore { selector.offer(row: row, score: exact[i]) }
-        return selector.sorted()
+        return ordered ? selector.sorted() : selector.unordered
     }
 
     /// The exact scores of `rows` (as the full scan computes them).

@@ -63,13 +63,15 @@ extension FlatIndex {
     /// The `k` best rows among those whose `allowed` flag is set (`allowed` replaces the
     /// live flags: it must be `count` long and false for tombstones); nil means the live rows.
     func search(_ query: [Float], k: Int, minScore: Float = -.infinity, kernel: SingleQueryKernel = .automatic, threads: Int = 0,
-                allowed: [Bool]?) -> [ScoredRow] {
+                allowed: [Bool]?, ordered: Bool = true) -> [ScoredRow] {
         precondition(query.count == dimension, "query has \(query.count) components, index has \(dimension)")
         precondition(allowed == nil || allowed!.count == count, "row mask has \(allowed!.count) flags, index has \(count) rows")
         guard k > 0, count > 0 else { return [] }
         let live = allowed ?? self.live
         if resolvedKernel(kernel) == .simd {
-            return query.withUnsafeBufferPointer { simdSearch(query: $0.baseAddress!, k: k, minScore: minScore, threads: threads, live: live) }
+            return query.withUnsafeBufferPointer {
+                simdSearch(query: $0.baseAddress!, k: k, minScore: minScore, threads: threads, live: live, ordered: ordered)
+            }
         }
         let scores = [Float](unsafeUninitializedCapacity: count) { out, initialized in
             query.withUnsafeBufferPointer { q in blasScores(query: q.baseAddress!, out: out.baseAddress!) }
@@ -110,17 +112,17 @@ extension FlatIndex {
 
     /// The SIMD scan: every row's exact score, from the C kernel of this CPU (AVX-512 or AVX2
     /// with FMA) or, with the portable kernels, the Swift loops below.
-    private func simdSearch(query: UnsafePointer<Float>, k: Int, minScore: Float, threads: Int, live: [Bool]) -> [ScoredRow] {
+    private func simdSearch(query: UnsafePointer<Float>, k: Int, minScore: Float, threads: Int, live: [Bool], ordered: Bool) -> [ScoredRow] {
         let raw = SendableRaw(storage.raw)
         let d = dimension
         let q = SendablePointer(UnsafeMutablePointer(mutating: query))
         if precision == .float32 {
-            return blockScan(k: k, minScore: minScore, threads: threads, live: live, bytesPerRow: storage.rowBytes) { rows, out in
+            return blockScan(k: k, minScore: minScore, threads: threads, live: live, bytesPerRow: storage.rowBytes, ordered: ordered) { rows, out in
                 FlatIndex.simdScores(raw.pointer.assumingMemoryBound(to: Float.self), rows: rows, dimension: d, query: q.pointer, out: out)
             }
         }
         if Kernels.useC && d % 32 == 0 {
-            return blockScan(k: k, minScore: minScore, threads: threads, live: live, bytesPerRow: storage.rowBytes) { rows, out in
+            return blockScan(k: k, minScore: minScore, threads: threads, live: live, bytesPerRow: storage.rowBytes, ordered: ordered) { rows, out in
                 sift_bf16_dot(raw.pointer.assumingMemoryBound(to: UInt16.self) + rows.lowerBound * d, rows.count, d, q.pointer, out)
             }
         }
@@ -131,7 +133,7 @@ extension FlatIndex {
         defer { split.deallocate() }
         for i in 0..<half { split[i] = query[2 * i]; split[half + i] = query[2 * i + 1] }
         let sp = SendablePointer(split)
-        return blockScan(k: k, minScore: minScore, threads: threads, live: live, bytesPerRow: storage.rowBytes) { rows, out in
+        return blockScan(k: k, minScore: minScore, threads: threads, live: live, bytesPerRow: storage.rowBytes, ordered: ordered) { rows, out in
             FlatIndex.bfloat16Scores(raw.pointer, rows: rows, dimension: d, query: q.pointer, even: sp.pointer, odd: sp.pointer + half, out: out)
         }
     }
@@ -141,7 +143,7 @@ extension FlatIndex {
     /// the end. No score buffer of `count` floats is written or read back, and the selection
     /// runs on all workers. Matrices under 4 MiB (of `bytesPerRow`-wide rows) are scanned on
     /// the calling thread: starting workers costs more than the scan (about 0.1 ms).
-    func blockScan(k: Int, minScore: Float, threads: Int, live: [Bool], bytesPerRow: Int,
+    func blockScan(k: Int, minScore: Float, threads: Int, live: [Bool], bytesPerRow: Int, ordered: Bool = true,
                    score: @escaping @Sendable (Range<Int>, UnsafeMutablePointer<Float>) -> Void) -> [ScoredRow] {
         let n = count
         let byBytes = n * bytesPerRow < (4 << 20) ? 1 : n / 1024 + 1
@@ -175,7 +177,7 @@ extension FlatIndex {
                 let other = (selectors.baseAddress! + w).move()
                 for hit in other.heap { merged.offer(row: hit.row, score: hit.score) }
             }
-            return merged.sorted()
+            return ordered ? merged.sorted() : merged.unordered
         }
     }
 

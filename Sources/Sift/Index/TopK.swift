@@ -60,6 +60,9 @@ struct TopKSelector {
         }
     }
 
+    /// The selected rows in heap order (for callers that rank them again).
+    var unordered: [ScoredRow] { heap }
+
     /// The selected rows, best first (sorting only the k kept).
     func sorted() -> [ScoredRow] {
         heap.sorted { TopKSelector.worse($1, $0) }

@@ -79,19 +79,70 @@ struct Rescorer {
     /// Both scores from `counts`, summed in the query table's order (whatever path filled them).
     private func finish(profile: PassageProfile, query: PreparedQuery, statistics: CorpusStatistics, lexicalWeight w: Float) -> Scores {
         let table = query.table
-        let model = embedder.model
-        let k1 = model.bm25K1, b = model.bm25B
-        let lengthFactor = k1 * (1 - b + b * Float(profile.lexicalLength) / statistics.averageLexicalLength)
+        let lengthFactor = self.lengthFactor(profile, statistics)
         var dot: Float = 0
         var bm25: Float = 0
         for i in 0..<table.count where counts[i] > 0 {
-            let tf = Float(counts[i])
-            dot += table.rescoreWeights[i] * embedder.saturateRescore(tf, length: profile.tokenLength)
-            let idf = table.bm25IDF[i]
-            if idf > 0 { bm25 += idf * tf * (k1 + 1) / (tf + lengthFactor) }
+            add(term: i, tf: counts[i], table: table, tokenLength: profile.tokenLength, lengthFactor: lengthFactor, dot: &dot, bm25: &bm25)
         }
+        return combine(dot: dot, bm25: bm25, profile: profile, query: query, lexicalWeight: w)
+    }
+
+    /// The BM25 length factor of a passage.
+    @inline(__always) func lengthFactor(_ profile: PassageProfile, _ statistics: CorpusStatistics) -> Float {
+        let k1 = embedder.model.bm25K1, b = embedder.model.bm25B
+        return k1 * (1 - b + b * Float(profile.lexicalLength) / statistics.averageLexicalLength)
+    }
+
+    /// One query feature's part of both sums (the one place these terms are computed, so that
+    /// every path adds the same values in the same order).
+    @inline(__always) func add(term i: Int, tf count: Int32, table: QueryFeatureTable, tokenLength: Int32, lengthFactor: Float,
+                               dot: inout Float, bm25: inout Float) {
+        let tf = Float(count)
+        dot += table.rescoreWeights[i] * embedder.saturateRescore(tf, length: tokenLength)
+        let idf = table.bm25IDF[i]
+        if idf > 0 { bm25 += idf * tf * (embedder.model.bm25K1 + 1) / (tf + lengthFactor) }
+    }
+
+    @inline(__always) func combine(dot: Float, bm25: Float, profile: PassageProfile, query: PreparedQuery, lexicalWeight w: Float) -> Scores {
         let cosine = profile.rescoreNorm > 0 && query.queryNorm > 0 ? dot / (query.queryNorm * profile.rescoreNorm) : 0
         let lexical = query.bm25Max > 0 ? bm25 / query.bm25Max : 0
         return Scores(final: w * lexical + (1 - w) * cosine, cosine: cosine, lexical: lexical)
+    }
+
+    /// Scores `rows` from `postings`: for each query feature in table order, its list adds the
+    /// feature's terms to the candidates on it, so every candidate sums the same terms in the
+    /// same order as `score(row:…)` does.
+    func score(rows candidates: [Int], rowCount: Int, postings: Postings, profile: (Int) -> PassageProfile, query: PreparedQuery,
+               statistics: CorpusStatistics, lexicalWeight w: Float) -> [Scores] {
+        let table = query.table
+        let n = candidates.count
+        var slotOf = [Int32](repeating: -1, count: rowCount)
+        var profiles: [PassageProfile] = []
+        var factors: [Float] = []
+        profiles.reserveCapacity(n)
+        factors.reserveCapacity(n)
+        for (i, r) in candidates.enumerated() {
+            slotOf[r] = Int32(i)
+            let p = profile(r)
+            profiles.append(p)
+            factors.append(lengthFactor(p, statistics))
+        }
+        var dots = [Float](repeating: 0, count: n), bm25s = [Float](repeating: 0, count: n)
+        slotOf.withUnsafeBufferPointer { slots in
+            postings.rows.withUnsafeBufferPointer { postRows in
+                postings.tfs.withUnsafeBufferPointer { postTFs in
+                    for i in 0..<table.count {
+                        for e in postings.entries(of: table.keys[i]) {
+                            let c = Int(slots[Int(postRows[e])])
+                            guard c >= 0 else { continue }
+                            add(term: i, tf: Int32(postTFs[e]), table: table, tokenLength: profiles[c].tokenLength,
+                                lengthFactor: factors[c], dot: &dots[c], bm25: &bm25s[c])
+                        }
+                    }
+                }
+            }
+        }
+        return (0..<n).map { combine(dot: dots[$0], bm25: bm25s[$0], profile: profiles[$0], query: query, lexicalWeight: w) }
     }
 }

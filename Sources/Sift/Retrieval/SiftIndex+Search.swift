@@ -54,10 +54,21 @@ extension SiftIndex {
                 settings: SearchSettings = SearchSettings()) -> [SearchHit] {
         guard !prepared.isEmpty, k > 0 else { return [] }
         let resolved = settings.values(for: model)
-        let (stage, refine) = settings.stage(available: matrix.availableFirstStages, rows: matrix.count, candidates: resolved.candidates)
-        let candidates = matrix.search(prepared.dense, k: max(k, resolved.candidates), allowed: rowMask(for: filter),
-                                       firstStage: stage, refine: refine)
+        let mask = rowMask(for: filter)
         var rescorer = Rescorer(embedder: embedder)
+        let allowedCount = mask.map { $0.lazy.filter { $0 }.count } ?? matrix.liveCount
+        if max(k, resolved.candidates) >= allowedCount {
+            // Every allowed passage is a candidate: stage 1 would only order them, and the
+            // ranking does not depend on that order. Dense scores are computed for the results only.
+            let everyRow = (0..<matrix.count).filter { mask?[$0] ?? matrix.isLive($0) }.map { ScoredRow(row: $0, score: 0) }
+            var hits = rank(everyRow, query: prepared, k: k, minScore: minScore, lexicalWeight: resolved.lexicalWeight, rescorer: &rescorer)
+            let dense = matrix.exactScores(rows: hits.map(\.passageID), query: prepared.dense)
+            for i in hits.indices { hits[i].denseScore = dense[i] }
+            return hits
+        }
+        let (stage, refine) = settings.stage(available: matrix.availableFirstStages, rows: matrix.count, candidates: resolved.candidates)
+        let candidates = matrix.search(prepared.dense, k: max(k, resolved.candidates), allowed: mask, firstStage: stage, refine: refine,
+                                       ordered: false)
         return rank(candidates, query: prepared, k: k, minScore: minScore, lexicalWeight: resolved.lexicalWeight,
                     rescorer: &rescorer)
     }
@@ -79,13 +90,26 @@ extension SiftIndex {
               rescorer: inout Rescorer) -> [SearchHit] {
         var scored: [(row: ScoredRow, scores: Rescorer.Scores)] = []
         scored.reserveCapacity(candidates.count)
-        for c in candidates {
-            let s = rescorer.score(row: c.row, features: features, text: { texts[c.row] }, profile: rows[c.row].profile,
-                                   query: query, statistics: statistics, lexicalWeight: lexicalWeight)
-            if s.final >= minScore && s.final > 0 { scored.append((c, s)) }
+        if let postings = postingsFor(candidates, query: query) {
+            let all = rescorer.score(rows: candidates.map(\.row), rowCount: rows.count, postings: postings, profile: { rows[$0].profile },
+                                     query: query, statistics: statistics, lexicalWeight: lexicalWeight)
+            for (c, s) in zip(candidates, all) where s.final >= minScore && s.final > 0 { scored.append((c, s)) }
+        } else {
+            for c in candidates {
+                let s = rescorer.score(row: c.row, features: features, text: { texts[c.row] }, profile: rows[c.row].profile,
+                                       query: query, statistics: statistics, lexicalWeight: lexicalWeight)
+                if s.final >= minScore && s.final > 0 { scored.append((c, s)) }
+            }
+        }
+        // The best k by score (ties: the lower passage id), then those in order.
+        if scored.count > k {
+            var top = TopKSelector(k: k)
+            for item in scored { top.offer(row: item.row.row, score: item.scores.final) }
+            let keep = Set(top.unordered.map(\.row))
+            scored = scored.filter { keep.contains($0.row.row) }
         }
         scored.sort { a, b in a.scores.final != b.scores.final ? a.scores.final > b.scores.final : a.row.row < b.row.row }
-        return scored.prefix(k).enumerated().map { rank, item in
+        return scored.enumerated().map { rank, item in
             let row = rows[item.row.row]
             let doc = documentList[Int(row.document)]
             return SearchHit(rank: rank + 1, score: item.scores.final, passageID: item.row.row,
@@ -94,6 +118,28 @@ extension SiftIndex {
                              document: doc, denseScore: item.row.score, cosineScore: item.scores.cosine,
                              lexicalScore: item.scores.lexical)
         }
+    }
+
+    /// The postings to re-score `candidates` with, when they read fewer entries than the
+    /// forward index would (see `PostingsCache`); builds them once they have paid off.
+    func postingsFor(_ candidates: [ScoredRow], query: PreparedQuery) -> Postings? {
+        // Reading a posting costs about twice reading a forward entry (a random access to the
+        // candidate's accumulators instead of a sequential scan).
+        let postingCost = 2
+        var forward = 0
+        for c in candidates { forward += features.entryCount(of: c.row) }
+        if let postings = postingsCache.postings {
+            var lists = 0
+            for key in query.table.keys { lists += postings.entries(of: key).count }
+            return lists * postingCost < forward ? postings : nil
+        }
+        // Without postings yet: their lists, estimated from the document frequencies.
+        var estimate = 0
+        for key in query.table.keys { estimate += statistics.documentFrequency(of: key) }
+        guard postingsCache.record(savings: forward - estimate * postingCost, totalEntries: features.totalEntries) else { return nil }
+        let built = Postings(features: features, live: { matrix.isLive($0) }, count: rows.count)
+        postingsCache.finish(built)
+        return nil
     }
 
     /// Scores how well `sentence` matches `query` with the same two-stage scorer (used to

@@ -35,6 +35,8 @@ public struct SiftIndex: Sendable {
     private(set) var texts = TextStore()
     /// Each passage's distinct features and their counts (the forward index re-scoring reads).
     private(set) var features = FeatureStore()
+    /// Inverted lists of `features`, built on demand; replaced by an empty one on every change.
+    private(set) var postingsCache = PostingsCache()
     private(set) var matrix: FlatIndex
     /// Passage count, average length and document frequencies, updated exactly on every
     /// change (so an updated index equals a fresh build of the same documents).
@@ -114,6 +116,7 @@ public struct SiftIndex: Sendable {
     public mutating func add(contentsOf documents: [ChunkedDocument], threads: Int = 0,
                              progress: (@Sendable (Int, Int) -> Void)? = nil) {
         guard !documents.isEmpty else { return }
+        postingsCache = PostingsCache()
         let total = documents.reduce(0) { $0 + $1.passages.count }
         if total > 0 { matrix.makeRoom(forAdding: total) }  // room for all the new rows at once
         let d = embedder.dimension
@@ -157,6 +160,7 @@ public struct SiftIndex: Sendable {
     @discardableResult
     public mutating func remove(documentID id: String) -> Bool {
         guard let slot = documentSlot[id] else { return false }
+        postingsCache = PostingsCache()
         var scratch = Analyzer.Scratch()
         for row in documentRows[slot] {
             let length = Int(rows[row].profile.lexicalLength)
@@ -246,7 +250,28 @@ extension SiftIndex {
     public func withoutForwardIndex() -> SiftIndex {
         var copy = self
         copy.features = FeatureStore(absentFor: rows.count)
+        copy.postingsCache = PostingsCache()
         return copy
+    }
+
+    /// A copy whose postings are built now (searches then use them whenever they read fewer
+    /// entries than the forward index), for tests that compare the two.
+    @_spi(Internals)
+    public func withPostings() -> SiftIndex {
+        var copy = self
+        copy.postingsCache = PostingsCache()
+        copy.postingsCache.finish(Postings(features: features, live: { matrix.isLive($0) }, count: rows.count))
+        return copy
+    }
+
+    /// Whether a search for `query` would re-score its candidates from postings (built ones).
+    @_spi(Internals)
+    public func rescoresFromPostings(_ query: String, settings: SearchSettings = SearchSettings()) -> Bool {
+        guard let postings = postingsCache.postings else { return false }
+        let prepared = prepare(query)
+        let candidates = matrix.search(prepared.dense, k: settings.values(for: model).candidates, allowed: nil)
+        let forward = candidates.reduce(0) { $0 + features.entryCount(of: $1.row) }
+        return prepared.table.keys.reduce(0) { $0 + postings.entries(of: $1).count } * 2 < forward
     }
 
     /// How many passage ids have a forward-index entry.

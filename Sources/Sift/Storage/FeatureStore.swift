@@ -67,6 +67,16 @@ struct FeatureStore: Sendable {
 
     var count: Int { mapped?.count ?? offsets.count - 1 }
 
+    /// Entries in all (of every passage, removed ones included).
+    var totalEntries: Int { mapped?.total ?? hashes.count }
+
+    /// How many entries passage `i` has (0 without an entry).
+    @inline(__always) func entryCount(of i: Int) -> Int {
+        if let m = mapped { return m.range(i)?.count ?? 0 }
+        let end = offsets[i + 1]
+        return end & FeatureStore.absent != 0 ? 0 : Int(end) - Int(offsets[i] & ~FeatureStore.absent)
+    }
+
     /// Calls `body` with passage `i`'s sorted hashes and their term frequencies; nil when the
     /// passage has no entry.
     func features<R>(of i: Int, _ body: (UnsafeBufferPointer<UInt64>, UnsafeBufferPointer<UInt16>) -> R) -> R? {
