@@ -44,11 +44,14 @@ Noise: for each section, its wall seconds and the share of the machine's CPU tim
 meanwhile (/proc/stat busy jiffies minus this process's own), in "sections"; on a shared machine, distrust a
 section where that share is well above 0.
 Threads: OMP_NUM_THREADS / OPENBLAS_NUM_THREADS / MKL_NUM_THREADS = T before numpy and faiss load,
-threadpoolctl.threadpool_limits(T) and faiss.omp_set_num_threads(T). faiss parallelises a search over its queries
-and an HNSW build over the rows added, so a single query is computed by one thread whatever T is (faiss 1.15
-source: IndexFlatIP runs min(nq, T) threads; IndexHNSW forks only when nq > 1; IndexScalarQuantizer forks T
-threads of which one works; IndexBinaryFlat forks T threads of which one works, once per 65,536 database rows,
-so on a busy machine its single-query p99 can wait for an idle thread to be scheduled at each join).
+threadpoolctl.threadpool_limits(T) and faiss.omp_set_num_threads(T) (--single-threads N: N for the single-query
+loops only). faiss parallelises a batch over its queries and an HNSW build over the rows added. A single query
+(faiss 1.15 source): IndexFlatIP splits the rows over the T threads when nq < T and rows >= max(10,000,
+T x 1,024) (its "database-parallel" search, since 1.14.2: sgemm per 1,024-row block, then a heap merge), so it
+is a T-thread number; the other three compute one query on one thread: IndexHNSW forks no threads for nq = 1,
+IndexScalarQuantizer forks T threads of which one works, IndexBinaryFlat forks T threads of which one works once
+per 65,536 rows. On a busy machine every fork/join can wait for an idle thread to be scheduled, which inflates
+binary and SQ8 single-query times (check "sections"; --single-threads 1 removes the joins).
 
 Output: one JSON object on stdout (or --out FILE); progress and a short table on stderr.
 """
@@ -142,8 +145,21 @@ def mib(nbytes):
     return r3(nbytes / 1048576)
 
 
+_OMP = {"threads": 1, "single": 1}  # set by run(): --threads and --single-threads
+
+
 def single_times(search, xs, k):
-    """search(x[i:i+1], k) per query after one warm-up; sorted times in ms; also the results."""
+    """search(x[i:i+1], k) per query after one warm-up, faiss at --single-threads OpenMP threads; sorted times
+    in ms; also the results."""
+    import faiss
+    faiss.omp_set_num_threads(_OMP["single"])
+    try:
+        return _single_times(search, xs, k)
+    finally:
+        faiss.omp_set_num_threads(_OMP["threads"])
+
+
+def _single_times(search, xs, k):
     search(xs[:1], k)
     times, ids = [], []
     c0 = time.process_time()
@@ -256,6 +272,7 @@ def run(args):
     T = args.threads
     limiter = threadpoolctl.threadpool_limits(limits=T)  # noqa: F841 -- keep the limit for the whole run
     faiss.omp_set_num_threads(T)
+    _OMP.update(threads=T, single=args.single_threads or T)
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
     unknown = skip - set(SECTIONS)
     if unknown:
@@ -266,7 +283,7 @@ def run(args):
     nq = Xq.shape[0]
     block_rows = max(C, (64 << 20) // (D * 4))
     report = {"dir": os.path.abspath(args.dir), "meta": meta, "rows": R, "dim": D, "queries": nq, "k": K,
-              "candidates": C, "threads": T, "skipped": sorted(skip), "omp_max_threads": faiss.omp_get_max_threads(),
+              "candidates": C, "threads": T, "single_query_omp_threads": _OMP["single"], "skipped": sorted(skip), "omp_max_threads": faiss.omp_get_max_threads(),
               "vectors_mib": mib(R * D * 4), "rss_start_mib": proc_status()}
     log(f"{args.dir}: {R} x {D} float32 ({R * D * 4 / 1048576:.0f} MiB), {nq} queries, k={K}, candidates={C}, "
         f"{T} thread(s)")
@@ -600,6 +617,8 @@ def main():
     ap.add_argument("--max-rows", type=int, default=0, help="use only the first N rows (0: all)")
     ap.add_argument("--queries", type=int, default=0, help="use only the first Q queries (0: all)")
     ap.add_argument("--skip", default="", help=f"comma-separated sections to skip: {','.join(SECTIONS)}")
+    ap.add_argument("--single-threads", type=int, default=0,
+                    help="faiss OpenMP threads for the single-query loops (0: --threads)")
     ap.add_argument("--batch-repeats", type=int, default=3)
     ap.add_argument("--binary-depths", default="400,1000,4000,10000")
     ap.add_argument("--sq-train-rows", type=int, default=0, help="train SQ8 on the first N rows (0: all)")

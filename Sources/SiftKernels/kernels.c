@@ -45,11 +45,11 @@ void sift_bf16_dot(const uint16_t *m, size_t rows, size_t dim, const float *q, f
     }
 }
 
-void sift_hamming(const uint64_t *c, size_t rows, size_t words, const uint64_t *q, uint32_t *out) {
+void sift_sign_dot4(const uint64_t *c, size_t rows, size_t words, const uint64_t *p, uint32_t *dot, uint32_t *ones) {
     switch (sift_kernels_variant()) {
-    case SIFT_KERNELS_AVX512: sift_hamming_avx512(c, rows, words, q, out); break;
-    case SIFT_KERNELS_AVX2: sift_hamming_avx2(c, rows, words, q, out); break;
-    default: sift_hamming_portable(c, rows, words, q, out);
+    case SIFT_KERNELS_AVX512: sift_sign_dot4_avx512(c, rows, words, p, dot, ones); break;
+    case SIFT_KERNELS_AVX2: sift_sign_dot4_avx2(c, rows, words, p, dot, ones); break;
+    default: sift_sign_dot4_portable(c, rows, words, p, dot, ones);
     }
 }
 
@@ -92,12 +92,20 @@ static inline uint32_t popcount64(uint64_t x) {
     return (uint32_t)((x * 0x0101010101010101ULL) >> 56);
 }
 
-void sift_hamming_portable(const uint64_t *c, size_t rows, size_t words, const uint64_t *q, uint32_t *out) {
+void sift_sign_dot4_portable(const uint64_t *c, size_t rows, size_t words, const uint64_t *p, uint32_t *dot, uint32_t *ones) {
     for (size_t r = 0; r < rows; r++) {
         const uint64_t *row = c + r * words;
-        uint32_t d = 0;
-        for (size_t w = 0; w < words; w++) d += popcount64(row[w] ^ q[w]);
-        out[r] = d;
+        uint32_t d0 = 0, d1 = 0, d2 = 0, d3 = 0, n = 0;
+        for (size_t w = 0; w < words; w++) {
+            uint64_t x = row[w];
+            d0 += popcount64(x & p[w]);
+            d1 += popcount64(x & p[words + w]);
+            d2 += popcount64(x & p[2 * words + w]);
+            d3 += popcount64(x & p[3 * words + w]);
+            n += popcount64(x);
+        }
+        dot[r] = d0 + 2 * d1 + 4 * d2 + 8 * d3;
+        ones[r] = n;
     }
 }
 
@@ -150,30 +158,41 @@ void sift_bf16_dot_avx512(const uint16_t *m, size_t rows, size_t dim, const floa
 }
 
 __attribute__((target("avx2,popcnt")))
-void sift_hamming_avx2(const uint64_t *c, size_t rows, size_t words, const uint64_t *q, uint32_t *out) {
+void sift_sign_dot4_avx2(const uint64_t *c, size_t rows, size_t words, const uint64_t *p, uint32_t *dot, uint32_t *ones) {
     for (size_t r = 0; r < rows; r++) {
         const uint64_t *row = c + r * words;
-        uint64_t d0 = 0, d1 = 0, d2 = 0, d3 = 0;
-        for (size_t w = 0; w < words; w += 4) {
-            d0 += (uint64_t)_mm_popcnt_u64(row[w] ^ q[w]);
-            d1 += (uint64_t)_mm_popcnt_u64(row[w + 1] ^ q[w + 1]);
-            d2 += (uint64_t)_mm_popcnt_u64(row[w + 2] ^ q[w + 2]);
-            d3 += (uint64_t)_mm_popcnt_u64(row[w + 3] ^ q[w + 3]);
+        uint64_t d0 = 0, d1 = 0, d2 = 0, d3 = 0, n = 0;
+        for (size_t w = 0; w < words; w++) {
+            uint64_t x = row[w];
+            d0 += (uint64_t)_mm_popcnt_u64(x & p[w]);
+            d1 += (uint64_t)_mm_popcnt_u64(x & p[words + w]);
+            d2 += (uint64_t)_mm_popcnt_u64(x & p[2 * words + w]);
+            d3 += (uint64_t)_mm_popcnt_u64(x & p[3 * words + w]);
+            n += (uint64_t)_mm_popcnt_u64(x);
         }
-        out[r] = (uint32_t)(d0 + d1 + d2 + d3);
+        dot[r] = (uint32_t)(d0 + 2 * d1 + 4 * d2 + 8 * d3);
+        ones[r] = (uint32_t)n;
     }
 }
 
 __attribute__((target("avx512f,avx512vpopcntdq")))
-void sift_hamming_avx512(const uint64_t *c, size_t rows, size_t words, const uint64_t *q, uint32_t *out) {
+void sift_sign_dot4_avx512(const uint64_t *c, size_t rows, size_t words, const uint64_t *p, uint32_t *dot, uint32_t *ones) {
     for (size_t r = 0; r < rows; r++) {
         const uint64_t *row = c + r * words;
-        __m512i acc = _mm512_setzero_si512();
+        __m512i a = _mm512_setzero_si512(), n = _mm512_setzero_si512();
         for (size_t w = 0; w < words; w += 8) {
-            __m512i x = _mm512_xor_si512(_mm512_loadu_si512((const void *)(row + w)), _mm512_loadu_si512((const void *)(q + w)));
-            acc = _mm512_add_epi64(acc, _mm512_popcnt_epi64(x));
+            __m512i x = _mm512_loadu_si512((const void *)(row + w));
+            __m512i s0 = _mm512_popcnt_epi64(_mm512_and_si512(x, _mm512_loadu_si512((const void *)(p + w))));
+            __m512i s1 = _mm512_popcnt_epi64(_mm512_and_si512(x, _mm512_loadu_si512((const void *)(p + words + w))));
+            __m512i s2 = _mm512_popcnt_epi64(_mm512_and_si512(x, _mm512_loadu_si512((const void *)(p + 2 * words + w))));
+            __m512i s3 = _mm512_popcnt_epi64(_mm512_and_si512(x, _mm512_loadu_si512((const void *)(p + 3 * words + w))));
+            // s0 + 2·s1 + 4·s2 + 8·s3
+            a = _mm512_add_epi64(a, _mm512_add_epi64(_mm512_add_epi64(s0, _mm512_slli_epi64(s1, 1)),
+                                                     _mm512_add_epi64(_mm512_slli_epi64(s2, 2), _mm512_slli_epi64(s3, 3))));
+            n = _mm512_add_epi64(n, _mm512_popcnt_epi64(x));
         }
-        out[r] = (uint32_t)_mm512_reduce_add_epi64(acc);
+        dot[r] = (uint32_t)_mm512_reduce_add_epi64(a);
+        ones[r] = (uint32_t)_mm512_reduce_add_epi64(n);
     }
 }
 
@@ -216,9 +235,9 @@ void sift_u8i8_dot_avx512(const int8_t *c, size_t rows, size_t dim, size_t strid
 
 void sift_bf16_dot_avx2(const uint16_t *m, size_t rows, size_t dim, const float *q, float *out) { sift_bf16_dot_portable(m, rows, dim, q, out); }
 void sift_bf16_dot_avx512(const uint16_t *m, size_t rows, size_t dim, const float *q, float *out) { sift_bf16_dot_portable(m, rows, dim, q, out); }
-void sift_hamming_avx2(const uint64_t *c, size_t rows, size_t words, const uint64_t *q, uint32_t *out) { sift_hamming_portable(c, rows, words, q, out); }
-void sift_hamming_avx512(const uint64_t *c, size_t rows, size_t words, const uint64_t *q, uint32_t *out) { sift_hamming_portable(c, rows, words, q, out); }
 void sift_u8i8_dot_avx2(const int8_t *c, size_t rows, size_t dim, size_t stride, const uint8_t *q, int32_t *out) { sift_u8i8_dot_portable(c, rows, dim, stride, q, out); }
+void sift_sign_dot4_avx2(const uint64_t *c, size_t rows, size_t words, const uint64_t *p, uint32_t *dot, uint32_t *ones) { sift_sign_dot4_portable(c, rows, words, p, dot, ones); }
+void sift_sign_dot4_avx512(const uint64_t *c, size_t rows, size_t words, const uint64_t *p, uint32_t *dot, uint32_t *ones) { sift_sign_dot4_portable(c, rows, words, p, dot, ones); }
 void sift_u8i8_dot_avx512(const int8_t *c, size_t rows, size_t dim, size_t stride, const uint8_t *q, int32_t *out) { sift_u8i8_dot_portable(c, rows, dim, stride, q, out); }
 
 #endif

@@ -65,8 +65,28 @@ struct Bench: ParsableCommand {
             help: "Also save a synthetic index of this many passages (default model) and time opening it (memory-mapped, lazy).")
     var openPassages: Int = 0
     @Option(help: "Output format: text or json.") var format: SearchFormat = .text
+    @Option(help: ArgumentHelp("Real-text mode: a passages JSONL file ({\"id\",\"title\",\"text\"}); every stage of the whole search is timed on it.", valueName: "FILE"))
+    var passages: String?
+    @Option(name: .customLong("queries-file"), help: ArgumentHelp("Real-text mode: labelled queries JSONL (repeatable).", valueName: "FILE"))
+    var queryFiles: [String] = []
+    @Option(name: .customLong("index-file"), help: ArgumentHelp("Real-text mode: the index of --passages, read if it exists, else built and written here.", valueName: "FILE"))
+    var indexFile: String?
+    @Option(help: ArgumentHelp("Real-text mode: also export the vectors, queries and exact candidates for Benchmarks/peers/peers_codes.py.", valueName: "DIR"))
+    var export: String?
+    @Option(name: .customLong("refine-sign"), help: "Real-text mode: rows refined after the sign-code scan (default 8 × candidates).")
+    var refineSign: Int?
+    @Option(name: .customLong("refine-int8"), help: "Real-text mode: rows refined after the int8 scan (default 2 × candidates).")
+    var refineInt8: Int?
 
     func validate() throws {
+        if passages != nil {
+            guard !queryFiles.isEmpty else { throw ValidationError("--passages needs at least one --queries-file FILE") }
+            for (name, v) in [("--refine-sign", refineSign), ("--refine-int8", refineInt8)] {
+                if let v, !(1...10_000_000).contains(v) { throw ValidationError("\(name) must be in 1...10000000, got \(v)") }
+            }
+        } else if !queryFiles.isEmpty || indexFile != nil || export != nil {
+            throw ValidationError("--queries-file, --index-file and --export need --passages FILE")
+        }
         guard rows >= 1 && rows <= 100_000_000 else { throw ValidationError("--rows must be in 1...100000000, got \(rows)") }
         guard dim >= 1 && dim <= 65536 else { throw ValidationError("--dim must be in 1...65536, got \(dim)") }
         guard queries >= 1 && queries <= 100_000 else { throw ValidationError("--queries must be in 1...100000, got \(queries)") }
@@ -80,6 +100,15 @@ struct Bench: ParsableCommand {
     }
 
     func run() throws {
+        if let passages {
+            try runOrExit {
+                let threadCount = threads ?? ProcessInfo.processInfo.activeProcessorCount
+                BLASRuntime.setThreads(threadCount)
+                try CorpusBench(passagesPath: passages, queryPaths: queryFiles, indexPath: indexFile, exportPath: export,
+                                refineSign: refineSign, refineInt8: refineInt8, threads: threadCount, json: format == .json).run()
+            }
+            return
+        }
         try runOrExit {
             let rows = self.rows, dim = self.dim  // (property-wrapper reads are slow in the build loop)
             let threadCount = threads ?? ProcessInfo.processInfo.activeProcessorCount

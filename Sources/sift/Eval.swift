@@ -76,7 +76,7 @@ struct Eval: ParsableCommand {
             let embeddingModel = try model.map { try EmbeddingModel.load(contentsOf: URL(fileURLWithPath: $0)) } ?? .default
             let loader = CorpusLoader()
             let corpus = try loader.loadJSONL(url: URL(fileURLWithPath: passages))
-            let labelled = try loadQueries(queries)
+            let labelled = try Eval.loadQueries(queries)
             if format == .text { progressLine("Indexing \(corpus.documents.count) passages …") }
             let t0 = Date()
             let index = try SiftIndex(model: embeddingModel, documents: corpus.documents)
@@ -138,7 +138,7 @@ struct Eval: ParsableCommand {
 
     struct LabelledQuery { var id: String; var question: String; var positives: Set<String> }
 
-    func loadQueries(_ path: String) throws -> [LabelledQuery] {
+    static func loadQueries(_ path: String) throws -> [LabelledQuery] {
         let text = try CorpusLoader(maxFileBytes: Int.max).readText(url: URL(fileURLWithPath: path), displayPath: path)
         var result: [LabelledQuery] = []
         for (n, line) in lines(of: text).enumerated() where !line.allSatisfy(\.isWhitespace) {

@@ -34,17 +34,22 @@ struct KernelTests {
         }
     }
 
-    @Test("Hamming distances: every variant exact")
-    func hamming() {
+    @Test("Sign codes against a 4-bit query: every variant exact")
+    func signDot4() {
         let rows = 41, words = 16
         var rng = SeededGenerator(seed: 3)
         let codes = (0..<(rows * words)).map { _ in rng.next() }
-        let q = (0..<words).map { _ in rng.next() }
-        let reference = (0..<rows).map { r in UInt32((0..<words).reduce(0) { $0 + (codes[r * words + $1] ^ q[$1]).nonzeroBitCount }) }
-        for (i, kernel) in [sift_hamming_portable, sift_hamming_avx2, sift_hamming_avx512].enumerated() where i < Self.variants.count {
-            var out = [UInt32](repeating: 0, count: rows)
-            kernel(codes, rows, words, q, &out)
-            #expect(out == reference, "variant \(i)")
+        let planes = (0..<(4 * words)).map { _ in rng.next() }
+        let reference = (0..<rows).map { r in
+            (0..<words).reduce(UInt32(0)) { acc, w in
+                acc + (0..<4).reduce(UInt32(0)) { $0 + UInt32((codes[r * words + w] & planes[$1 * words + w]).nonzeroBitCount) << UInt32($1) }
+            }
+        }
+        let ones = (0..<rows).map { r in UInt32((0..<words).reduce(0) { $0 + codes[r * words + $1].nonzeroBitCount }) }
+        for (i, kernel) in [sift_sign_dot4_portable, sift_sign_dot4_avx2, sift_sign_dot4_avx512].enumerated() where i < Self.variants.count {
+            var dot = [UInt32](repeating: 0, count: rows), n = [UInt32](repeating: 0, count: rows)
+            kernel(codes, rows, words, planes, &dot, &n)
+            #expect(dot == reference && n == ones, "variant \(i)")
         }
     }
 

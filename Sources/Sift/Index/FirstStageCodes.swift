@@ -13,7 +13,8 @@ public enum FirstStage: String, Sendable, Hashable, Codable, CaseIterable {
     case exact
     /// int8 codes with a per-row scale: `dimension + 8` bytes per row (1,032 at 1,024 wide).
     case int8
-    /// 1-bit sign codes ranked by Hamming distance: `dimension / 8` bytes per row (128 at 1,024).
+    /// 1-bit sign codes of the randomly rotated rows, ranked by their sign-weighted dot product
+    /// with the (4-bit) rotated query: `dimension / 8` bytes per row (128 at 1,024 wide).
     case sign
 
     /// Bytes per row of the codes at `dimension` (for `exact`, 0: the rows themselves).
@@ -76,10 +77,15 @@ enum Codes {
         case .exact:
             break
         case .sign:
+            // The signs of the rotated row (see `rotate`): the hashed rows are sparse, and
+            // the sign of a zero would say nothing; after the rotation every bit carries
+            // part of every component.
+            var y = [Float](repeating: 0, count: d)
+            rotate(x, dimension: d, into: &y)
             let words = out.assumingMemoryBound(to: UInt64.self)
             for w in 0..<(d / 64) {
                 var bits: UInt64 = 0
-                for b in 0..<64 where x[w * 64 + b] > 0 { bits |= 1 << UInt64(b) }
+                for b in 0..<64 where y[w * 64 + b] > 0 { bits |= 1 << UInt64(b) }
                 words[w] = bits
             }
         case .int8:
@@ -98,13 +104,56 @@ enum Codes {
         }
     }
 
-    /// The sign code of a query (the same rule as rows).
-    static func signQuery(_ q: [Float]) -> [UInt64] {
-        var words = [UInt64](repeating: 0, count: q.count / 64)
-        q.withUnsafeBufferPointer { p in
-            words.withUnsafeMutableBytes { encode(.sign, p.baseAddress!, dimension: q.count, into: $0.baseAddress!) }
+    /// A fixed random rotation: random sign flips (a seeded xorshift, the same on every
+    /// machine), then the fast Walsh–Hadamard transform. `dimension` is a power of two.
+    static func rotate(_ x: UnsafePointer<Float>, dimension d: Int, into y: inout [Float]) {
+        var state: UInt64 = 0x5EED_51F7_C0DE_0001
+        for i in 0..<d {
+            state ^= state << 13; state ^= state >> 7; state ^= state << 17
+            y[i] = state & 1 == 0 ? x[i] : -x[i]
         }
-        return words
+        var h = 1
+        while h < d {
+            var i = 0
+            while i < d {
+                for j in i..<(i + h) {
+                    let a = y[j], b = y[j + h]
+                    y[j] = a + b
+                    y[j + h] = a - b
+                }
+                i += 2 * h
+            }
+            h *= 2
+        }
+    }
+
+    /// Sign codes need a power-of-two dimension (for the rotation) that is a multiple of 512.
+    static func signCodesSupported(dimension d: Int) -> Bool { d >= 512 && d.nonzeroBitCount == 1 }
+
+    /// The query of a sign-code scan: its rotated components quantized to 4 bits,
+    /// `y_i ≈ low + step · u_i`, as four bit planes of `dimension / 64` words each. A row's
+    /// score `low · ones + step · Σ u_i b_i` (with `b` its bits, `ones` their count) orders
+    /// rows as `Σ y_i s_i` does with `s_i = ±1` from the bits: the sign-weighted dot product of
+    /// the float query (up to the query's rounding to 16 levels).
+    struct SignQuery {
+        var planes: [UInt64]
+        var low: Float
+        var step: Float
+    }
+
+    static func signQuery(_ q: [Float]) -> SignQuery {
+        let d = q.count
+        var y = [Float](repeating: 0, count: d)
+        q.withUnsafeBufferPointer { rotate($0.baseAddress!, dimension: d, into: &y) }
+        let low = y.min() ?? 0, high = y.max() ?? 0
+        let step = high > low ? (high - low) / 15 : 1
+        let words = d / 64
+        var planes = [UInt64](repeating: 0, count: 4 * words)
+        for i in 0..<d {
+            let u = min(15, max(0, Int(((y[i] - low) / step).rounded())))
+            for k in 0..<4 where u & (1 << k) != 0 { planes[k * words + i / 64] |= 1 << UInt64(i % 64) }
+        }
+        return SignQuery(planes: planes, low: low, step: step)
     }
 
     /// The 7-bit query of the int8 scan: `u_i = round(q_i / s) + 64` with `s = max|q| / 63`.
@@ -116,7 +165,7 @@ enum Codes {
 
     /// Scores of rows `rows` by their codes, higher is better: for sign codes the negated
     /// Hamming distance, for int8 the approximate dot product.
-    static func scores(_ storage: CodeStorage, rows: Range<Int>, dimension d: Int, signQuery: [UInt64],
+    static func scores(_ storage: CodeStorage, rows: Range<Int>, dimension d: Int, signQuery: SignQuery,
                        int8Query: (values: [UInt8], scale: Float), portable: Bool, out: UnsafeMutablePointer<Float>) {
         let n = rows.count
         guard n > 0 else { return }
@@ -126,13 +175,14 @@ enum Codes {
         case .sign:
             let words = d / 64
             let codes = storage.row(rows.lowerBound).assumingMemoryBound(to: UInt64.self)
-            withUnsafeTemporaryAllocation(of: UInt32.self, capacity: n) { dist in
-                signQuery.withUnsafeBufferPointer { q in
-                    if portable { hammingSwift(codes, rows: n, words: words, query: q.baseAddress!, out: dist.baseAddress!) } else {
-                        sift_hamming(codes, n, words, q.baseAddress!, dist.baseAddress!)
+            withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 2 * n) { tmp in
+                let dots = tmp.baseAddress!, ones = tmp.baseAddress! + n
+                signQuery.planes.withUnsafeBufferPointer { p in
+                    if portable { signDot4Swift(codes, rows: n, words: words, planes: p.baseAddress!, dot: dots, ones: ones) } else {
+                        sift_sign_dot4(codes, n, words, p.baseAddress!, dots, ones)
                     }
                 }
-                for i in 0..<n { out[i] = -Float(dist[i]) }
+                for i in 0..<n { out[i] = signQuery.low * Float(ones[i]) + signQuery.step * Float(dots[i]) }
             }
         case .int8:
             let base = storage.row(rows.lowerBound)
@@ -159,14 +209,20 @@ enum Codes {
         }
     }
 
-    /// The Swift Hamming scan (the portable fallback of `sift_hamming`).
-    static func hammingSwift(_ codes: UnsafePointer<UInt64>, rows: Int, words: Int, query: UnsafePointer<UInt64>,
-                             out: UnsafeMutablePointer<UInt32>) {
+    /// The Swift sign-code scan (the fallback of `sift_sign_dot4`).
+    static func signDot4Swift(_ codes: UnsafePointer<UInt64>, rows: Int, words: Int, planes: UnsafePointer<UInt64>,
+                              dot: UnsafeMutablePointer<UInt32>, ones: UnsafeMutablePointer<UInt32>) {
         for r in 0..<rows {
-            var d = 0
             let row = codes + r * words
-            for w in 0..<words { d &+= (row[w] ^ query[w]).nonzeroBitCount }
-            out[r] = UInt32(d)
+            var d = 0, n = 0
+            for w in 0..<words {
+                let x = row[w]
+                d &+= (x & planes[w]).nonzeroBitCount + 2 &* (x & planes[words + w]).nonzeroBitCount
+                    + 4 &* (x & planes[2 * words + w]).nonzeroBitCount + 8 &* (x & planes[3 * words + w]).nonzeroBitCount
+                n &+= x.nonzeroBitCount
+            }
+            dot[r] = UInt32(d)
+            ones[r] = UInt32(n)
         }
     }
 }

@@ -8,6 +8,7 @@ extension FlatIndex {
     /// - Complexity: O(count · dimension).
     public mutating func buildCodes(_ kind: FirstStage) {
         guard kind != .exact, codes[kind] == nil else { return }
+        if kind == .sign && !Codes.signCodesSupported(dimension: dimension) { return }
         let c = CodeStorage(kind: kind, rowBytes: kind.bytesPerRow(dimension: dimension), capacityRows: max(count, 16))
         encode(into: c, rows: 0..<count)
         codes[kind] = c
@@ -68,7 +69,7 @@ extension FlatIndex {
         precondition(query.count == dimension, "query has \(query.count) components, index has \(dimension)")
         let live = allowed ?? self.live
         let d = dimension
-        let sign = firstStage == .sign ? Codes.signQuery(query) : []
+        let sign = firstStage == .sign ? Codes.signQuery(query) : Codes.SignQuery(planes: [], low: 0, step: 1)
         let int8 = firstStage == .int8 ? Codes.int8Query(query) : (values: [], scale: 1)
         let portable = !Kernels.useC
         let coarse = blockScan(k: max(refine, k), minScore: -.infinity, threads: threads, live: live, bytesPerRow: storage.rowBytes,

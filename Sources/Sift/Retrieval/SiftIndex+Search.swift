@@ -53,25 +53,60 @@ extension SiftIndex {
     func search(prepared: PreparedQuery, k: Int, minScore: Float = 0, filter: SearchFilter = SearchFilter(),
                 settings: SearchSettings = SearchSettings()) -> [SearchHit] {
         guard !prepared.isEmpty, k > 0 else { return [] }
+        let (candidates, everyRow) = stage1(prepared, k: k, filter: filter, settings: settings)
+        return stage2(candidates, everyRow: everyRow, query: prepared, k: k, minScore: minScore, settings: settings)
+    }
+
+    /// Stage 1: the candidates; `everyRow` when every allowed passage is one (stage 1 would
+    /// only order them, and the ranking does not depend on that order, so no scan is done).
+    func stage1(_ prepared: PreparedQuery, k: Int, filter: SearchFilter, settings: SearchSettings) -> (rows: [ScoredRow], everyRow: Bool) {
         let resolved = settings.values(for: model)
         let mask = rowMask(for: filter)
-        var rescorer = Rescorer(embedder: embedder)
         let allowedCount = mask.map { $0.lazy.filter { $0 }.count } ?? matrix.liveCount
         if max(k, resolved.candidates) >= allowedCount {
-            // Every allowed passage is a candidate: stage 1 would only order them, and the
-            // ranking does not depend on that order. Dense scores are computed for the results only.
-            let everyRow = (0..<matrix.count).filter { mask?[$0] ?? matrix.isLive($0) }.map { ScoredRow(row: $0, score: 0) }
-            var hits = rank(everyRow, query: prepared, k: k, minScore: minScore, lexicalWeight: resolved.lexicalWeight, rescorer: &rescorer)
-            let dense = matrix.exactScores(rows: hits.map(\.passageID), query: prepared.dense)
-            for i in hits.indices { hits[i].denseScore = dense[i] }
-            return hits
+            return ((0..<matrix.count).filter { mask?[$0] ?? matrix.isLive($0) }.map { ScoredRow(row: $0, score: 0) }, true)
         }
         let (stage, refine) = settings.stage(available: matrix.availableFirstStages, rows: matrix.count, candidates: resolved.candidates)
-        let candidates = matrix.search(prepared.dense, k: max(k, resolved.candidates), allowed: mask, firstStage: stage, refine: refine,
-                                       ordered: false)
-        return rank(candidates, query: prepared, k: k, minScore: minScore, lexicalWeight: resolved.lexicalWeight,
-                    rescorer: &rescorer)
+        return (matrix.search(prepared.dense, k: max(k, resolved.candidates), allowed: mask, firstStage: stage, refine: refine,
+                              ordered: false), false)
     }
+
+    /// Stage 2: the candidates re-scored exactly, the best `k` returned (when stage 1 was
+    /// skipped, the results' dense scores are computed now).
+    func stage2(_ candidates: [ScoredRow], everyRow: Bool, query prepared: PreparedQuery, k: Int, minScore: Float,
+                settings: SearchSettings) -> [SearchHit] {
+        var rescorer = Rescorer(embedder: embedder)
+        var hits = rank(candidates, query: prepared, k: k, minScore: minScore, lexicalWeight: settings.values(for: model).lexicalWeight,
+                        rescorer: &rescorer)
+        if everyRow {
+            let dense = matrix.exactScores(rows: hits.map(\.passageID), query: prepared.dense)
+            for i in hits.indices { hits[i].denseScore = dense[i] }
+        }
+        return hits
+    }
+
+    /// A search timed stage by stage (for benchmarks): query preparation, stage 1, stage 2.
+    @_spi(Benchmarks)
+    public func timedSearch(_ query: String, k: Int = 10, settings: SearchSettings = SearchSettings())
+        -> (hits: [SearchHit], stage1Rows: [Int], prepareMs: Double, stage1Ms: Double, stage2Ms: Double) {
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        let prepared = prepare(query)
+        let t1 = DispatchTime.now().uptimeNanoseconds
+        guard !prepared.isEmpty, k > 0 else { return ([], [], Double(t1 - t0) / 1e6, 0, 0) }
+        let (candidates, everyRow) = stage1(prepared, k: k, filter: SearchFilter(), settings: settings)
+        let t2 = DispatchTime.now().uptimeNanoseconds
+        let hits = stage2(candidates, everyRow: everyRow, query: prepared, k: k, minScore: 0, settings: settings)
+        let t3 = DispatchTime.now().uptimeNanoseconds
+        return (hits, candidates.map(\.row), Double(t1 - t0) / 1e6, Double(t2 - t1) / 1e6, Double(t3 - t2) / 1e6)
+    }
+
+    /// The dense (stage-1) query vector of `query` (for exporting to other engines).
+    @_spi(Benchmarks)
+    public func denseQuery(_ query: String) -> [Float] { prepare(query).dense }
+
+    /// Row `row` of the flat matrix as Float32 (as stored: rounded for bfloat16).
+    @_spi(Benchmarks)
+    public func denseRow(_ row: Int) -> [Float] { matrix.vector(at: row) }
 
     /// The rows `filter` lets through (live rows of matching documents), or nil for an
     /// empty filter (then the matrix's own live flags apply).
