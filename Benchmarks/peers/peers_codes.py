@@ -11,12 +11,17 @@ The export (written by Sift; `make_test_vectors.py` beside this file writes a sy
   DIR/queries.f32  raw little-endian float32, queries x dim, L2-normalised
   DIR/meta.json    {"rows": R, "dim": D, "queries": Q, "k": 10, "candidates": 400}
   DIR/exact.i32    optional, raw little-endian int32, queries x candidates: the exact top-`candidates` row ids by
-                   inner product, best first. Absent (or --max-rows below the export's rows): computed here with
-                   faiss IndexFlatIP. Present: query 0's top-k is checked against a numpy scan.
+                   inner product, best first; a shorter list is padded with -1 (as Sift writes it), and padding is
+                   left out of every recall. Absent (or --max-rows below the export's rows): computed here with
+                   faiss IndexFlatIP. Present: the first 4 queries' lists are compared with a float32 numpy scan
+                   ("exact_check"; Sift's exact stage ranks its stored rows, which may be bfloat16).
 
 What is measured, one index at a time (built, measured, deleted), in this order:
-  flat    IndexFlatIP (exact reference): add time; single-query p50 / p99 for top-k and top-candidates; batch.
-  binary  IndexBinaryFlat(dim) on sign codes: bit i of a row is 1 when component i > 0 (strictly), packed
+  flat    IndexFlatIP (exact reference): add time; single-query p50 / p99 for top-k and top-candidates; batch
+          (faiss 1.15 uses sgemm for a batch when queries x dim >= distance_compute_blas_threshold = 128,000,
+          e.g. >= 125 queries at dim 1024, else its own SIMD loop; "batch_uses_blas" in the JSON).
+  binary  IndexBinaryFlat(dim) on sign codes: Sift's own (signcodes.u8 + querysigns.u8, the bits of the randomly
+          rotated rows and queries) when the export has them; else bit i of a row is 1 when component i > 0 (strictly), packed
           little-endian within bytes (np.packbits(x > 0, axis=1, bitorder="little")), dim / 8 bytes a row; the
           query's code is made the same way. Encode time (numpy) and add time; single-query p50 / p99 for the
           top-`candidates` by Hamming distance and for each refine depth N of --binary-depths; batch per depth.
@@ -39,7 +44,8 @@ threads that spin-wait count as busy). Batch: all
 the queries in one index.search, median of --batch-repeats after a warm-up, divided by the number of queries.
 Memory: the index's own payload (codes, vectors, graph) in bytes, and the process's anonymous RSS (RssAnon,
 /proc/self/status) after the build minus before it (the memory-mapped export is file-backed: it counts in
-RssFile, not RssAnon); VmHWM (peak RSS, file-backed pages included) at the end.
+RssFile, not RssAnon; the delta can read below the payload when malloc reuses memory an earlier section
+freed); VmHWM (peak RSS, file-backed pages included) at the end.
 Noise: for each section, its wall seconds and the share of the machine's CPU time that other processes used
 meanwhile (/proc/stat busy jiffies minus this process's own), in "sections"; on a shared machine, distrust a
 section where that share is well above 0.
@@ -196,12 +202,28 @@ def batch_time(search, xs, k, repeats):
 
 
 def recall(result_ids, exact, k):
-    """Mean over queries of |exact[:k] ∩ result| / k (result rows may hold -1 for missing results)."""
+    """Mean over queries of |exact[:k] ∩ result| / |exact[:k]|, over the queries that have exact ids (exact.i32
+    pads a short list with -1, and faiss fills missing results with -1: both are ignored)."""
     import numpy as np
-    tot = 0.0
+    tot, n = 0.0, 0
     for res, ex in zip(result_ids, exact):
-        tot += np.intersect1d(np.asarray(res)[np.asarray(res) >= 0], ex[:k], assume_unique=False).size / k
-    return tot / len(exact)
+        ex = ex[:k][ex[:k] >= 0]
+        if ex.size == 0:
+            continue
+        res = np.asarray(res)
+        tot += np.intersect1d(res[res >= 0], ex).size / ex.size
+        n += 1
+    return tot / n if n else None
+
+
+def ties_upper(dist, valid, kth):
+    """Mean over queries (with exact ids) of the share of their exact ids whose Hamming distance is <= kth."""
+    import numpy as np
+    n = valid.sum(axis=1)
+    ok = n > 0
+    if not ok.any():
+        return None
+    return float(np.mean(((dist <= kth) & valid).sum(axis=1)[ok] / n[ok]))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -236,18 +258,20 @@ def load_export(args):
     return meta, X[:rows], Xq, exact, exact_source, K, C
 
 
-def numpy_top(X, q, k, block_rows):
-    """Exact top-k ids of one query by a blocked numpy scan of the memory map (for checking exact.i32)."""
+def numpy_top(X, Qs, k, block_rows):
+    """Exact top-k ids (best first) of a few queries by one blocked numpy pass over the memory map (to check
+    exact.i32)."""
     import numpy as np
-    best_s, best_i = np.empty(0, np.float32), np.empty(0, np.int64)
+    m = Qs.shape[0]
+    best_s, best_i = np.empty((m, 0), np.float32), np.empty((m, 0), np.int64)
     for s in range(0, X.shape[0], block_rows):
-        sc = np.asarray(X[s:s + block_rows]) @ q
-        kk = min(k, sc.size)
-        p = np.argpartition(-sc, kk - 1)[:kk]
-        best_s = np.concatenate([best_s, sc[p]])
-        best_i = np.concatenate([best_i, p + s])
-        o = np.argsort(-best_s, kind="stable")[:k]
-        best_s, best_i = best_s[o], best_i[o]
+        sc = Qs @ np.asarray(X[s:s + block_rows]).T          # (m, block)
+        kk = min(k, sc.shape[1])
+        p = np.argpartition(-sc, kk - 1, axis=1)[:, :kk]
+        best_s = np.concatenate([best_s, np.take_along_axis(sc, p, axis=1)], axis=1)
+        best_i = np.concatenate([best_i, p + s], axis=1)
+        o = np.argsort(-best_s, axis=1, kind="stable")[:, :k]
+        best_s, best_i = np.take_along_axis(best_s, o, axis=1), np.take_along_axis(best_i, o, axis=1)
     return best_i, best_s
 
 
@@ -301,16 +325,25 @@ def run(args):
     report["read_ms"] = r3(now_ms(t0))
     report["vectors_sample"] = {"nonzeros_per_row_mean": round(nz, 1), "positive_per_row_mean": round(pos, 1),
                                 "query_nonzeros_mean": round(float(np.count_nonzero(Xq, axis=1).mean()), 1),
+                                "zero_queries": int((~Xq.any(axis=1)).sum()),
                                 "row_norm_first": r4(np.linalg.norm(np.asarray(X[0]))),
                                 "query_norm_first": r4(np.linalg.norm(Xq[0]))}
     log(f"read the vectors once in {report['read_ms'] / 1000:.1f} s; {nz:.0f} non-zeros, {pos:.0f} positive a row")
 
     if exact is not None:
-        ids, _ = numpy_top(X, Xq[0], K, block_rows)
-        agree = float(np.intersect1d(ids, exact[0, :K]).size / K)
-        report["exact_check"] = {"query": 0, "topk_overlap_with_numpy": agree}
-        if agree < 1.0:
-            log(f"WARNING: exact.i32 query 0 top-{K} overlaps a numpy scan by {agree:.0%} only")
+        # Sift's exact stage may rank bfloat16-stored rows, or skip removed rows: compare with a float32 scan.
+        check = list(range(min(nq, 4)))
+        ids, _ = numpy_top(X, Xq[check], C, block_rows)
+        agree_k = recall(ids[:, :K], exact[check], K)
+        agree_c = recall(ids, exact[check], C)
+        report["exact_check"] = {"queries": check, "topk_overlap_with_numpy": r4(agree_k),
+                                 "topcandidates_overlap_with_numpy": r4(agree_c)}
+        if agree_k is not None and (agree_k < 1.0 or agree_c < 0.99):
+            log(f"WARNING: exact.i32 overlaps a float32 numpy scan by {agree_k:.1%} (top-{K}) / {agree_c:.1%} "
+                f"(top-{C}) on queries {check}")
+    if exact is not None:
+        report["queries_with_exact_ids"] = int((exact[:, 0] >= 0).sum())
+        report["queries_with_padded_exact"] = int((exact < 0).any(axis=1).sum())
 
     def search_fn(index):
         return lambda x, k: index.search(x, k)
@@ -344,7 +377,12 @@ def run(args):
             fr["batch_top%d_ms_per_query" % C] = r3(btC / nq)
             fr["recall%d_at_%d" % (K, K)] = r4(recall(ids10, exact, K))  # 1.0 unless exact.i32 disagrees
             fr["recall%d_at_%d" % (C, C)] = r4(recall(idsC, exact, C))
-            fr["distance_compute_blas_threshold"] = int(faiss.cvar.distance_compute_blas_threshold)
+            thr = int(faiss.cvar.distance_compute_blas_threshold)
+            fr["distance_compute_blas_threshold"] = thr
+            # faiss 1.15: a batch goes through sgemm when nq * dim >= the threshold (else its SIMD loop over the
+            # queries); a single query splits the rows over the threads when nq < T and rows >= max(10000, T * 1024)
+            fr["batch_uses_blas"] = nq * D >= thr
+            fr["single_database_parallel"] = bool(_OMP["single"] > 1 and R >= max(10000, _OMP["single"] * 1024))
             report["flat"] = fr
             log(f"  add {add_ms / 1000:.2f} s; single top-{K} p50 {fr['single_top%d' % K]['p50_ms']} ms, "
                 f"batch {fr['batch_top%d_ms_per_query' % K]} ms/query")
@@ -362,24 +400,35 @@ def run(args):
         try:
             a0 = anon_mb()
             t0 = time.perf_counter_ns()
-            codes = np.empty((R, D // 8), dtype=np.uint8)
-            for s in range(0, R, block_rows):
-                codes[s:s + block_rows] = np.packbits(np.asarray(X[s:s + block_rows]) > 0, axis=1, bitorder="little")
+            sift_codes = os.path.join(args.dir, "signcodes.u8")
+            sift_qcodes = os.path.join(args.dir, "querysigns.u8")
+            if os.path.isfile(sift_codes) and os.path.isfile(sift_qcodes):
+                # Sift's own sign codes (of the randomly rotated rows and queries): the same bits Sift scans.
+                codes = np.ascontiguousarray(np.fromfile(sift_codes, dtype=np.uint8).reshape(-1, D // 8)[:R])
+                qcodes = np.ascontiguousarray(np.fromfile(sift_qcodes, dtype=np.uint8).reshape(-1, D // 8)[:nq])
+                code_source = "sift (rotated sign codes, signcodes.u8 / querysigns.u8)"
+            else:
+                codes = np.empty((R, D // 8), dtype=np.uint8)
+                for s in range(0, R, block_rows):
+                    codes[s:s + block_rows] = np.packbits(np.asarray(X[s:s + block_rows]) > 0, axis=1, bitorder="little")
+                qcodes = np.packbits(Xq > 0, axis=1, bitorder="little")
+                code_source = "signs of the exported vectors (no rotation)"
             encode_ms = now_ms(t0)
-            qcodes = np.packbits(Xq > 0, axis=1, bitorder="little")
             index = faiss.IndexBinaryFlat(D)
             t0 = time.perf_counter_ns()
             index.add(codes)
             add_ms = now_ms(t0)
             a1 = anon_mb()
-            br = {"index": "IndexBinaryFlat", "code_bytes_per_row": int(index.code_size),
+            br = {"index": "IndexBinaryFlat", "code_source": code_source, "code_bytes_per_row": int(index.code_size),
                   "encode_ms": r3(encode_ms), "add_ms": r3(add_ms), "payload_mib": mib(R * index.code_size),
                   "rss_anon_delta_mib": r3(a1 - a0),
                   "note": "rss_anon_delta includes the numpy codes array (the index holds its own copy)",
                   "bits_set_per_row_mean": r3(np.bitwise_count(codes[: min(R, 2000)]).sum(axis=1).mean()),
                   "use_heap": bool(index.use_heap)}
             # Hamming distance of every exact id to its query, for the tie-inclusive upper bounds
-            ex_dist = np.bitwise_count(codes[exact] ^ qcodes[:, None, :]).sum(axis=2, dtype=np.int64)  # (nq, C)
+            ex_valid = exact >= 0                                                     # -1: padding
+            ex_dist = np.bitwise_count(codes[np.where(ex_valid, exact, 0)] ^ qcodes[:, None, :]).sum(
+                axis=2, dtype=np.int64)                                               # (nq, C)
             del codes
             gc.collect()
             br["rss_anon_delta_after_freeing_numpy_codes_mib"] = r3(anon_mb() - a0)
@@ -393,8 +442,8 @@ def run(args):
                 d = {"single": single_stats(tN), "batch_ms_per_query": r3(bt / nq),
                      "recall%d" % K: r4(recall(In, exact, K)),
                      "recall%d" % C: r4(recall(In, exact, C)),
-                     "recall%d_ties_upper" % K: r4(float((ex_dist[:, :K] <= kth).mean())),
-                     "recall%d_ties_upper" % C: r4(float((ex_dist <= kth).mean())),
+                     "recall%d_ties_upper" % K: r4(ties_upper(ex_dist[:, :K], ex_valid[:, :K], kth)),
+                     "recall%d_ties_upper" % C: r4(ties_upper(ex_dist, ex_valid, kth)),
                      "nth_distance_mean": r3(kth.mean())}
                 br["depths"][str(N)] = d
                 log(f"  top-{N}: single p50 {d['single']['p50_ms']} ms, batch {d['batch_ms_per_query']} ms/query, "
@@ -402,7 +451,7 @@ def run(args):
             br["single_top%d" % C] = br["depths"][str(C)]["single"]
             br["batch_top%d_ms_per_query" % C] = br["depths"][str(C)]["batch_ms_per_query"]
             br["stage1_recall%d_at_%d" % (K, C)] = br["depths"][str(C)]["recall%d" % K]
-            br["exact_top%d_distance_mean" % K] = r3(ex_dist[:, :K].mean())
+            br["exact_top%d_distance_mean" % K] = r3(ex_dist[:, :K][ex_valid[:, :K]].mean())
             report["binary"] = br
             del index
         except MemoryError as e:

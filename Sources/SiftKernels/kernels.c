@@ -45,11 +45,11 @@ void sift_bf16_dot(const uint16_t *m, size_t rows, size_t dim, const float *q, f
     }
 }
 
-void sift_sign_dot4(const uint64_t *c, size_t rows, size_t words, const uint64_t *p, uint32_t *dot, uint32_t *ones) {
+void sift_sign_dot4(const void *c, size_t rows, size_t words, size_t stride, const uint64_t *p, uint32_t *dot, uint32_t *ones) {
     switch (sift_kernels_variant()) {
-    case SIFT_KERNELS_AVX512: sift_sign_dot4_avx512(c, rows, words, p, dot, ones); break;
-    case SIFT_KERNELS_AVX2: sift_sign_dot4_avx2(c, rows, words, p, dot, ones); break;
-    default: sift_sign_dot4_portable(c, rows, words, p, dot, ones);
+    case SIFT_KERNELS_AVX512: sift_sign_dot4_avx512(c, rows, words, stride, p, dot, ones); break;
+    case SIFT_KERNELS_AVX2: sift_sign_dot4_avx2(c, rows, words, stride, p, dot, ones); break;
+    default: sift_sign_dot4_portable(c, rows, words, stride, p, dot, ones);
     }
 }
 
@@ -92,9 +92,9 @@ static inline uint32_t popcount64(uint64_t x) {
     return (uint32_t)((x * 0x0101010101010101ULL) >> 56);
 }
 
-void sift_sign_dot4_portable(const uint64_t *c, size_t rows, size_t words, const uint64_t *p, uint32_t *dot, uint32_t *ones) {
+void sift_sign_dot4_portable(const void *c, size_t rows, size_t words, size_t stride, const uint64_t *p, uint32_t *dot, uint32_t *ones) {
     for (size_t r = 0; r < rows; r++) {
-        const uint64_t *row = c + r * words;
+        const uint64_t *row = (const uint64_t *)((const char *)c + r * stride);
         uint32_t d0 = 0, d1 = 0, d2 = 0, d3 = 0, n = 0;
         for (size_t w = 0; w < words; w++) {
             uint64_t x = row[w];
@@ -158,9 +158,9 @@ void sift_bf16_dot_avx512(const uint16_t *m, size_t rows, size_t dim, const floa
 }
 
 __attribute__((target("avx2,popcnt")))
-void sift_sign_dot4_avx2(const uint64_t *c, size_t rows, size_t words, const uint64_t *p, uint32_t *dot, uint32_t *ones) {
+void sift_sign_dot4_avx2(const void *c, size_t rows, size_t words, size_t stride, const uint64_t *p, uint32_t *dot, uint32_t *ones) {
     for (size_t r = 0; r < rows; r++) {
-        const uint64_t *row = c + r * words;
+        const uint64_t *row = (const uint64_t *)((const char *)c + r * stride);
         uint64_t d0 = 0, d1 = 0, d2 = 0, d3 = 0, n = 0;
         for (size_t w = 0; w < words; w++) {
             uint64_t x = row[w];
@@ -176,9 +176,9 @@ void sift_sign_dot4_avx2(const uint64_t *c, size_t rows, size_t words, const uin
 }
 
 __attribute__((target("avx512f,avx512vpopcntdq")))
-void sift_sign_dot4_avx512(const uint64_t *c, size_t rows, size_t words, const uint64_t *p, uint32_t *dot, uint32_t *ones) {
+void sift_sign_dot4_avx512(const void *c, size_t rows, size_t words, size_t stride, const uint64_t *p, uint32_t *dot, uint32_t *ones) {
     for (size_t r = 0; r < rows; r++) {
-        const uint64_t *row = c + r * words;
+        const uint64_t *row = (const uint64_t *)((const char *)c + r * stride);
         __m512i a = _mm512_setzero_si512(), n = _mm512_setzero_si512();
         for (size_t w = 0; w < words; w += 8) {
             __m512i x = _mm512_loadu_si512((const void *)(row + w));
@@ -236,8 +236,8 @@ void sift_u8i8_dot_avx512(const int8_t *c, size_t rows, size_t dim, size_t strid
 void sift_bf16_dot_avx2(const uint16_t *m, size_t rows, size_t dim, const float *q, float *out) { sift_bf16_dot_portable(m, rows, dim, q, out); }
 void sift_bf16_dot_avx512(const uint16_t *m, size_t rows, size_t dim, const float *q, float *out) { sift_bf16_dot_portable(m, rows, dim, q, out); }
 void sift_u8i8_dot_avx2(const int8_t *c, size_t rows, size_t dim, size_t stride, const uint8_t *q, int32_t *out) { sift_u8i8_dot_portable(c, rows, dim, stride, q, out); }
-void sift_sign_dot4_avx2(const uint64_t *c, size_t rows, size_t words, const uint64_t *p, uint32_t *dot, uint32_t *ones) { sift_sign_dot4_portable(c, rows, words, p, dot, ones); }
-void sift_sign_dot4_avx512(const uint64_t *c, size_t rows, size_t words, const uint64_t *p, uint32_t *dot, uint32_t *ones) { sift_sign_dot4_portable(c, rows, words, p, dot, ones); }
+void sift_sign_dot4_avx2(const void *c, size_t rows, size_t words, size_t stride, const uint64_t *p, uint32_t *dot, uint32_t *ones) { sift_sign_dot4_portable(c, rows, words, stride, p, dot, ones); }
+void sift_sign_dot4_avx512(const void *c, size_t rows, size_t words, size_t stride, const uint64_t *p, uint32_t *dot, uint32_t *ones) { sift_sign_dot4_portable(c, rows, words, stride, p, dot, ones); }
 void sift_u8i8_dot_avx512(const int8_t *c, size_t rows, size_t dim, size_t stride, const uint8_t *q, int32_t *out) { sift_u8i8_dot_portable(c, rows, dim, stride, q, out); }
 
 #endif

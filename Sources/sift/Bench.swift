@@ -4,6 +4,7 @@ import Foundation
 @_spi(Benchmarks) import Sift
 
 extension MatrixPrecision: ExpressibleByArgument {}
+extension FirstStage: ExpressibleByArgument {}
 
 struct BenchReport: Encodable {
     var rows: Int
@@ -65,6 +66,12 @@ struct Bench: ParsableCommand {
             help: "Also save a synthetic index of this many passages (default model) and time opening it (memory-mapped, lazy).")
     var openPassages: Int = 0
     @Option(help: "Output format: text or json.") var format: SearchFormat = .text
+    @Option(name: .customLong("matrix-file"), help: ArgumentHelp("Large-matrix mode: write the synthetic rows to FILE, memory-map it, and search it with --first-stage (the rows stay in the page cache, not in the process).", valueName: "FILE"))
+    var matrixFile: String?
+    @Option(name: .customLong("first-stage"), help: "Large-matrix mode: exact, int8 or sign (default sign).")
+    var firstStage: FirstStage = .sign
+    @Option(help: "Large-matrix mode: rows refined after a code scan (default 3200).")
+    var refine: Int = 3200
     @Option(help: ArgumentHelp("Real-text mode: a passages JSONL file ({\"id\",\"title\",\"text\"}); every stage of the whole search is timed on it.", valueName: "FILE"))
     var passages: String?
     @Option(name: .customLong("queries-file"), help: ArgumentHelp("Real-text mode: labelled queries JSONL (repeatable).", valueName: "FILE"))
@@ -73,6 +80,10 @@ struct Bench: ParsableCommand {
     var indexFile: String?
     @Option(help: ArgumentHelp("Real-text mode: also export the vectors, queries and exact candidates for Benchmarks/peers/peers_codes.py.", valueName: "DIR"))
     var export: String?
+    @Option(name: .customLong("first-stages"), parsing: .upToNextOption, help: "Real-text mode: the first stages to time (default: exact int8 sign).")
+    var firstStages: [FirstStage] = [.exact, .int8, .sign]
+    @Option(name: .customLong("code-candidates"), help: "Real-text mode: candidates re-scored after a code scan (default: the model's, as for the exact scan).")
+    var codeCandidates: Int?
     @Option(name: .customLong("refine-sign"), help: "Real-text mode: rows refined after the sign-code scan (default 8 × candidates).")
     var refineSign: Int?
     @Option(name: .customLong("refine-int8"), help: "Real-text mode: rows refined after the int8 scan (default 2 × candidates).")
@@ -94,18 +105,23 @@ struct Bench: ParsableCommand {
         guard FlatIndex.SingleQueryKernel(rawValue: kernel) != nil else { throw ValidationError("--kernel must be automatic, blas or simd, got '\(kernel)'") }
         if let t = threads, !(1...256).contains(t) { throw ValidationError("--threads must be in 1...256, got \(t)") }
         let bytes = Double(rows) * Double(dim) * Double(precision.bytesPerElement)
-        if bytes > Double(ProcessInfo.processInfo.physicalMemory) * 0.7 {
+        if matrixFile == nil && bytes > Double(ProcessInfo.processInfo.physicalMemory) * 0.7 {
             throw ValidationError(String(format: "--rows × --dim needs %.1f GB, more than this machine can hold", bytes / 1e9))
         }
     }
 
     func run() throws {
+        if let matrixFile {
+            try runOrExit { try largeMatrix(file: URL(fileURLWithPath: matrixFile)) }
+            return
+        }
         if let passages {
             try runOrExit {
                 let threadCount = threads ?? ProcessInfo.processInfo.activeProcessorCount
                 BLASRuntime.setThreads(threadCount)
-                try CorpusBench(passagesPath: passages, queryPaths: queryFiles, indexPath: indexFile, exportPath: export,
-                                refineSign: refineSign, refineInt8: refineInt8, threads: threadCount, json: format == .json).run()
+                try CorpusBench(passagesPath: passages, queryPaths: queryFiles, indexPath: indexFile, exportPath: export, stages: firstStages,
+                                refineSign: refineSign, refineInt8: refineInt8, codeCandidates: codeCandidates, threads: threadCount,
+                                json: format == .json).run()
             }
             return
         }
@@ -204,6 +220,74 @@ struct Bench: ParsableCommand {
         }
     }
 
+    /// Large-matrix mode: seeded rows written to `file` block by block (never all in memory),
+    /// mapped read-only, codes built, and single queries timed with the chosen first stage;
+    /// resident memory is reported after building the codes and after the searches.
+    func largeMatrix(file: URL) throws {
+        let rows = self.rows, dim = self.dim
+        let threadCount = threads ?? ProcessInfo.processInfo.activeProcessorCount
+        var rng = BenchRandom(state: seed | 1)
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        FileManager.default.createFile(atPath: file.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: file)
+        let rowBytes = dim * precision.bytesPerElement
+        let blockRows = max(1, (64 << 20) / rowBytes)
+        let block = UnsafeMutableRawBufferPointer.allocate(byteCount: blockRows * rowBytes, alignment: 64)
+        defer { block.deallocate() }
+        var written = 0
+        var row = [Float](repeating: 0, count: dim)
+        while written < rows {
+            let n = min(blockRows, rows - written)
+            for r in 0..<n {
+                var norm: Float = 0
+                for c in 0..<dim { let x = rng.float(); row[c] = x; norm += x * x }
+                let scale = 1 / max(norm.squareRoot(), 1e-12)
+                let base = block.baseAddress! + r * rowBytes
+                if precision == .float32 {
+                    let out = base.assumingMemoryBound(to: Float.self)
+                    for c in 0..<dim { out[c] = row[c] * scale }
+                } else {
+                    let out = base.assumingMemoryBound(to: UInt16.self)
+                    for c in 0..<dim {
+                        let b = (row[c] * scale).bitPattern
+                        out[c] = UInt16(truncatingIfNeeded: (b &+ 0x7FFF &+ ((b >> 16) & 1)) >> 16)
+                    }
+                }
+            }
+            try handle.write(contentsOf: Data(bytesNoCopy: block.baseAddress!, count: n * rowBytes, deallocator: .none))
+            written += n
+            if format == .text && written % (blockRows * 16) < blockRows { progressLine("  \(written) of \(rows) rows written") }
+        }
+        try handle.synchronize()
+        // Out of the page cache: the searches below read the file as a server reads an index
+        // it did not just write (a cached, freshly written file maps 2 MiB folios per touch).
+        posix_fadvise(handle.fileDescriptor, 0, 0, POSIX_FADV_DONTNEED)
+        try handle.close()
+        let writeSeconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+        var index = try FlatIndex(mappingMatrixAt: file, rows: rows, dimension: dim, precision: precision)
+        let t1 = DispatchTime.now().uptimeNanoseconds
+        if firstStage != .exact { index.buildCodes(firstStage) }
+        let codeSeconds = Double(DispatchTime.now().uptimeNanoseconds - t1) / 1e9
+        let memCodes = residentParts()
+        var times: [Double] = []
+        for _ in 0..<queries {
+            var q = (0..<dim).map { _ in rng.float() }
+            let norm = q.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            for i in q.indices { q[i] /= max(norm, 1e-12) }
+            times.append(time { _ = index.search(q, k: 400, firstStage: firstStage, refine: refine, threads: threadCount) })
+        }
+        times.sort()
+        let memSearch = residentParts()
+        let codeBytes = firstStage.bytesPerRow(dimension: dim)
+        print("matrix          \(rows) × \(dim) \(precision.rawValue) in \(file.path) (\(String(format: "%.1f", Double(rows * dim * precision.bytesPerElement) / 1_073_741_824)) GiB, written in \(String(format: "%.1f", writeSeconds)) s)")
+        print("first stage     \(firstStage.rawValue)\(firstStage == .exact ? "" : " (\(codeBytes) B per row, built in \(String(format: "%.1f", codeSeconds)) s), refine \(refine)"), \(threadCount) thread(s), kernels: \(Kernels.variant)")
+        print(String(format: "single query    p50 %.2f ms  p99 %.2f ms  (top 400, %d queries)", percentile(times, 0.5), percentile(times, 0.99), queries))
+        print(String(format: "resident memory after building the codes: %.0f MiB (%.0f private + %.0f of the mapped file)",
+                     memCodes.anon + memCodes.file, memCodes.anon, memCodes.file))
+        print(String(format: "resident memory after the searches:       %.0f MiB (%.0f private + %.0f of the mapped file)",
+                     memSearch.anon + memSearch.file, memSearch.anon, memSearch.file))
+    }
+
     /// Builds and saves a synthetic index of `passages` passages, then times opening it.
     func measureOpen(passages: Int, threads: Int) throws -> (ms: Double, rssDeltaMB: Double) {
         if format == .text { progressLine("Building a \(passages)-passage index to time opening it …") }
@@ -276,10 +360,23 @@ func percentile(_ sorted: [Double], _ p: Double) -> Double {
 
 func round3(_ x: Double) -> Double { (x * 1000).rounded() / 1000 }
 
+/// Resident memory in MiB: private (anonymous) and file-backed (mapped index pages, which the
+/// kernel can drop and read again).
+func residentParts() -> (anon: Double, file: Double) {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return (0, 0) }
+    func value(_ key: String) -> Double {
+        for line in status.split(separator: "\n") where line.hasPrefix(key) {
+            return Double(line.split(whereSeparator: { $0 == " " || $0 == "\t" }).compactMap { Int($0) }.first ?? 0) / 1024
+        }
+        return 0
+    }
+    return (value("RssAnon:"), value("RssFile:") + value("RssShmem:"))
+}
+
 func residentBytes() -> Int {
     guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
     for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
-        let kb = line.split(separator: " ").compactMap { Int($0) }.first ?? 0
+        let kb = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).compactMap { Int($0) }.first ?? 0
         return kb * 1024
     }
     return 0

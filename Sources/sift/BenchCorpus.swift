@@ -47,8 +47,10 @@ struct CorpusBench {
     let queryPaths: [String]
     let indexPath: String?
     let exportPath: String?
+    let stages: [FirstStage]
     let refineSign: Int?
     let refineInt8: Int?
+    let codeCandidates: Int?
     let threads: Int
     let json: Bool
 
@@ -85,14 +87,14 @@ struct CorpusBench {
         let rssOpen = Double(residentBytes()) / 1_048_576
         let candidates = SearchSettings().resolved(for: index.model).candidates!
         let d = index.model.dimension
-        let stages: [(FirstStage, Int?, Int)] = [
-            (.exact, nil, d * index.model.matrixPrecision.bytesPerElement),
-            (.int8, refineInt8 ?? candidates * 2, FirstStage.int8.bytesPerRow(dimension: d)),
-            (.sign, refineSign ?? candidates * 8, FirstStage.sign.bytesPerRow(dimension: d)),
-        ]
+        // The exact first stage always runs first: the others' recall is measured against it.
+        let stages: [(FirstStage, Int?, Int)] = [(.exact, nil, d * index.model.matrixPrecision.bytesPerElement)]
+            + (self.stages.contains(.int8) ? [(.int8, refineInt8 ?? candidates * 2, FirstStage.int8.bytesPerRow(dimension: d))] : [])
+            + (self.stages.contains(.sign) ? [(.sign, refineSign ?? candidates * 8, FirstStage.sign.bytesPerRow(dimension: d))] : [])
         var sets: [QuerySetReport] = []
         var exported: [[Float]] = []
         var exportedExact: [[Int]] = []
+        var exportedSigns: [[UInt8]] = []
         for path in queryPaths {
             let labelled = try Eval.loadQueries(path)
             if !json { progressLine("\(labelled.count) queries of \(path) …") }
@@ -100,7 +102,7 @@ struct CorpusBench {
             var exactRows: [Set<Int>] = []
             var reports: [StageReport] = []
             for (stage, refine, bytes) in stages {
-                let settings = SearchSettings(firstStage: stage, refine: refine)
+                let settings = SearchSettings(candidates: stage == .exact ? nil : codeCandidates, firstStage: stage, refine: refine)
                 var prepare: [Double] = [], s1: [Double] = [], s2: [Double] = [], total: [Double] = []
                 var recall = 0.0, mrr = 0.0, r10 = 0.0
                 for (i, q) in labelled.enumerated() {
@@ -112,6 +114,7 @@ struct CorpusBench {
                         exactRows.append(rows)
                         if exportPath != nil {
                             exported.append(index.denseQuery(q.question))
+                            exportedSigns.append(index.signCode(query: q.question))
                             exportedExact.append(index.stage1Rows(for: q.question, settings: settings))  // best first
                         }
                     }
@@ -134,7 +137,7 @@ struct CorpusBench {
             }
             sets.append(QuerySetReport(queries_file: path, queries: labelled.count, stages: reports))
         }
-        if let dir = exportPath { try export(index, queries: exported, exact: exportedExact, candidates: candidates, to: URL(fileURLWithPath: dir)) }
+        if let dir = exportPath { try export(index, queries: exported, querySigns: exportedSigns, exact: exportedExact, candidates: candidates, to: URL(fileURLWithPath: dir)) }
         let report = Report(passages: index.passageCount, dimension: d, candidates: candidates, kernels: "\(Kernels.variant)",
                             threads: threads, build_seconds: buildSeconds.map(round3), open_seconds: round3(openSeconds),
                             index_file: indexPath, rss_mb_after_open: round3(rssOpen),
@@ -157,7 +160,7 @@ struct CorpusBench {
 
     /// Writes the rows, the queries' dense vectors and their exact candidates in the format
     /// `Benchmarks/peers/peers_codes.py` reads (raw little-endian Float32 / Int32 + meta.json).
-    func export(_ index: SiftIndex, queries: [[Float]], exact: [[Int]], candidates: Int, to dir: URL) throws {
+    func export(_ index: SiftIndex, queries: [[Float]], querySigns: [[UInt8]], exact: [[Int]], candidates: Int, to dir: URL) throws {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let d = index.model.dimension
         let rows = index.passageIDCount
@@ -171,6 +174,13 @@ struct CorpusBench {
         }
         try handle.write(contentsOf: block)
         try handle.close()
+        // Sift's sign codes (of the rotated rows and queries) for faiss's IndexBinaryFlat.
+        var codes = Data()
+        for r in 0..<rows { if let c = index.signCode(row: r) { codes.append(contentsOf: c) } }
+        if !codes.isEmpty { try codes.write(to: dir.appendingPathComponent("signcodes.u8")) }
+        var qs = Data()
+        for c in querySigns { qs.append(contentsOf: c) }
+        try qs.write(to: dir.appendingPathComponent("querysigns.u8"))
         var q = Data()
         for v in queries { v.withUnsafeBytes { q.append(contentsOf: $0) } }
         try q.write(to: dir.appendingPathComponent("queries.f32"))

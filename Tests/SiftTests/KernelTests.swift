@@ -48,7 +48,7 @@ struct KernelTests {
         let ones = (0..<rows).map { r in UInt32((0..<words).reduce(0) { $0 + codes[r * words + $1].nonzeroBitCount }) }
         for (i, kernel) in [sift_sign_dot4_portable, sift_sign_dot4_avx2, sift_sign_dot4_avx512].enumerated() where i < Self.variants.count {
             var dot = [UInt32](repeating: 0, count: rows), n = [UInt32](repeating: 0, count: rows)
-            kernel(codes, rows, words, planes, &dot, &n)
+            kernel(codes, rows, words, words * 8, planes, &dot, &n)
             #expect(dot == reference && n == ones, "variant \(i)")
         }
     }

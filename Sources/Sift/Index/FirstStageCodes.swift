@@ -14,7 +14,8 @@ public enum FirstStage: String, Sendable, Hashable, Codable, CaseIterable {
     /// int8 codes with a per-row scale: `dimension + 8` bytes per row (1,032 at 1,024 wide).
     case int8
     /// 1-bit sign codes of the randomly rotated rows, ranked by their sign-weighted dot product
-    /// with the (4-bit) rotated query: `dimension / 8` bytes per row (128 at 1,024 wide).
+    /// with the (4-bit) rotated query, corrected per row as in RaBitQ: `dimension / 8 + 4`
+    /// bytes per row (132 at 1,024 wide).
     case sign
 
     /// Bytes per row of the codes at `dimension` (for `exact`, 0: the rows themselves).
@@ -22,7 +23,7 @@ public enum FirstStage: String, Sendable, Hashable, Codable, CaseIterable {
         switch self {
         case .exact: 0
         case .int8: dimension + 8
-        case .sign: dimension / 8
+        case .sign: dimension / 8 + 4
         }
     }
 }
@@ -88,6 +89,13 @@ enum Codes {
                 for b in 0..<64 where y[w * 64 + b] > 0 { bits |= 1 << UInt64(b) }
                 words[w] = bits
             }
+            // How well the signs stand for the row: ⟨sign(y)/√d, y/‖y‖⟩ = Σ|y_i| / (√d·‖y‖).
+            // Dividing a row's estimate by it makes the estimate of ⟨q, y⟩ unbiased (RaBitQ),
+            // so rows whose signs capture them less well are not ranked too low.
+            var absSum: Float = 0, squares: Float = 0
+            for v in y { absSum += abs(v); squares += v * v }
+            let factor: Float = squares > 0 ? absSum / (Float(d).squareRoot() * squares.squareRoot()) : 1
+            out.storeBytes(of: factor.bitPattern.littleEndian, toByteOffset: d / 8, as: UInt32.self)
         case .int8:
             var top: Float = 0
             for i in 0..<d { top = max(top, abs(x[i])) }
@@ -139,6 +147,8 @@ enum Codes {
         var planes: [UInt64]
         var low: Float
         var step: Float
+        /// Σ of the quantized components, `d·low + step·Σu_i`.
+        var total: Float
     }
 
     static func signQuery(_ q: [Float]) -> SignQuery {
@@ -149,11 +159,13 @@ enum Codes {
         let step = high > low ? (high - low) / 15 : 1
         let words = d / 64
         var planes = [UInt64](repeating: 0, count: 4 * words)
+        var units = 0
         for i in 0..<d {
             let u = min(15, max(0, Int(((y[i] - low) / step).rounded())))
+            units += u
             for k in 0..<4 where u & (1 << k) != 0 { planes[k * words + i / 64] |= 1 << UInt64(i % 64) }
         }
-        return SignQuery(planes: planes, low: low, step: step)
+        return SignQuery(planes: planes, low: low, step: step, total: Float(d) * low + step * Float(units))
     }
 
     /// The 7-bit query of the int8 scan: `u_i = round(q_i / s) + 64` with `s = max|q| / 63`.
@@ -174,15 +186,20 @@ enum Codes {
             break
         case .sign:
             let words = d / 64
-            let codes = storage.row(rows.lowerBound).assumingMemoryBound(to: UInt64.self)
+            let base = storage.row(rows.lowerBound)
+            let stride = storage.rowBytes
             withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 2 * n) { tmp in
                 let dots = tmp.baseAddress!, ones = tmp.baseAddress! + n
                 signQuery.planes.withUnsafeBufferPointer { p in
-                    if portable { signDot4Swift(codes, rows: n, words: words, planes: p.baseAddress!, dot: dots, ones: ones) } else {
-                        sift_sign_dot4(codes, n, words, p.baseAddress!, dots, ones)
+                    if portable { signDot4Swift(base, rows: n, words: words, stride: stride, planes: p.baseAddress!, dot: dots, ones: ones) } else {
+                        sift_sign_dot4(base, n, words, stride, p.baseAddress!, dots, ones)
                     }
                 }
-                for i in 0..<n { out[i] = signQuery.low * Float(ones[i]) + signQuery.step * Float(dots[i]) }
+                // Σ y_i s_i = 2·(low·ones + step·dot) − total, over the row's factor.
+                for i in 0..<n {
+                    let factor = Float(bitPattern: UInt32(littleEndian: (base + i * stride).loadUnaligned(fromByteOffset: d / 8, as: UInt32.self)))
+                    out[i] = (2 * (signQuery.low * Float(ones[i]) + signQuery.step * Float(dots[i])) - signQuery.total) / factor
+                }
             }
         case .int8:
             let base = storage.row(rows.lowerBound)
@@ -210,10 +227,10 @@ enum Codes {
     }
 
     /// The Swift sign-code scan (the fallback of `sift_sign_dot4`).
-    static func signDot4Swift(_ codes: UnsafePointer<UInt64>, rows: Int, words: Int, planes: UnsafePointer<UInt64>,
+    static func signDot4Swift(_ codes: UnsafeRawPointer, rows: Int, words: Int, stride: Int, planes: UnsafePointer<UInt64>,
                               dot: UnsafeMutablePointer<UInt32>, ones: UnsafeMutablePointer<UInt32>) {
         for r in 0..<rows {
-            let row = codes + r * words
+            let row = (codes + r * stride).assumingMemoryBound(to: UInt64.self)
             var d = 0, n = 0
             for w in 0..<words {
                 let x = row[w]

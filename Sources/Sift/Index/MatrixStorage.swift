@@ -93,6 +93,9 @@ final class MatrixStorage: @unchecked Sendable {
 
     var isMapped: Bool { if case .mapped = backing { true } else { false } }
 
+    /// The file mapping the rows come from, if they are memory-mapped.
+    var mapping: FileIO.Mapping? { if case .mapped(let owner) = backing { owner as? FileIO.Mapping } else { nil } }
+
     var capacityRows: Int {
         if case .heap(let rows) = backing { rows } else { 0 }
     }

@@ -104,6 +104,22 @@ extension SiftIndex {
     @_spi(Benchmarks)
     public func denseQuery(_ query: String) -> [Float] { prepare(query).dense }
 
+    /// The sign bits of row `row`'s code (`dimension / 8` bytes, component i in byte i/8, bit
+    /// i%8), nil without sign codes; and of a query (the same rule), for other engines.
+    @_spi(Benchmarks)
+    public func signCode(row: Int) -> [UInt8]? {
+        guard let c = matrix.codes[.sign] else { return nil }
+        return Array(UnsafeRawBufferPointer(start: c.row(row), count: model.dimension / 8))
+    }
+
+    @_spi(Benchmarks)
+    public func signCode(query: String) -> [UInt8] {
+        let q = prepare(query).dense
+        var bytes = [UInt8](repeating: 0, count: model.dimension / 8 + 4)
+        q.withUnsafeBufferPointer { p in bytes.withUnsafeMutableBytes { Codes.encode(.sign, p.baseAddress!, dimension: q.count, into: $0.baseAddress!) } }
+        return Array(bytes.prefix(model.dimension / 8))
+    }
+
     /// Row `row` of the flat matrix as Float32 (as stored: rounded for bfloat16).
     @_spi(Benchmarks)
     public func denseRow(_ row: Int) -> [Float] { matrix.vector(at: row) }
@@ -158,23 +174,31 @@ extension SiftIndex {
     /// The postings to re-score `candidates` with, when they read fewer entries than the
     /// forward index would (see `PostingsCache`); builds them once they have paid off.
     func postingsFor(_ candidates: [ScoredRow], query: PreparedQuery) -> Postings? {
-        // Reading a posting costs about twice reading a forward entry (a random access to the
-        // candidate's accumulators instead of a sequential scan).
-        let postingCost = 2
-        var forward = 0
-        for c in candidates { forward += features.entryCount(of: c.row) }
+        let forward = forwardEntries(candidates)
         if let postings = postingsCache.postings {
-            var lists = 0
-            for key in query.table.keys { lists += postings.entries(of: key).count }
-            return lists * postingCost < forward ? postings : nil
+            return SiftIndex.postingCost * postingEntries(postings, query) < forward ? postings : nil
         }
         // Without postings yet: their lists, estimated from the document frequencies.
         var estimate = 0
         for key in query.table.keys { estimate += statistics.documentFrequency(of: key) }
-        guard postingsCache.record(savings: forward - estimate * postingCost, totalEntries: features.totalEntries) else { return nil }
+        guard postingsCache.record(savings: forward - estimate * SiftIndex.postingCost, totalEntries: features.totalEntries) else { return nil }
         let built = Postings(features: features, live: { matrix.isLive($0) }, count: rows.count)
         postingsCache.finish(built)
         return nil
+    }
+
+    /// Reading a posting costs about twice reading a forward entry (a random access to the
+    /// candidate's accumulators instead of a sequential scan).
+    static let postingCost = 2
+
+    /// Forward-index entries re-scoring `candidates` reads.
+    func forwardEntries(_ candidates: [ScoredRow]) -> Int {
+        candidates.reduce(0) { $0 + features.entryCount(of: $1.row) }
+    }
+
+    /// Entries of the query's lists in `postings`.
+    func postingEntries(_ postings: Postings, _ query: PreparedQuery) -> Int {
+        query.table.keys.reduce(0) { $0 + postings.entries(of: $1).count }
     }
 
     /// Scores how well `sentence` matches `query` with the same two-stage scorer (used to

@@ -267,11 +267,10 @@ extension SiftIndex {
     /// Whether a search for `query` would re-score its candidates from postings (built ones).
     @_spi(Internals)
     public func rescoresFromPostings(_ query: String, settings: SearchSettings = SearchSettings()) -> Bool {
-        guard let postings = postingsCache.postings else { return false }
+        guard postingsCache.postings != nil else { return false }
         let prepared = prepare(query)
-        let candidates = matrix.search(prepared.dense, k: settings.values(for: model).candidates, allowed: nil)
-        let forward = candidates.reduce(0) { $0 + features.entryCount(of: $1.row) }
-        return prepared.table.keys.reduce(0) { $0 + postings.entries(of: $1).count } * 2 < forward
+        let (candidates, _) = stage1(prepared, k: 10, filter: SearchFilter(), settings: settings)
+        return postingsFor(candidates, query: prepared) != nil
     }
 
     /// How many passage ids have a forward-index entry.

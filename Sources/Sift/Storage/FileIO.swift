@@ -58,17 +58,39 @@ enum FileIO {
         }
     }
 
+    /// Drops the pages of `count` bytes at `start` (inside a file mapping) from the process's
+    /// resident set; they are read again from the file (or the page cache) when touched.
+    static func releasePages(_ start: UnsafeMutableRawPointer, count: Int) {
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let first = (Int(bitPattern: start) + page - 1) / page * page
+        let last = (Int(bitPattern: start) + count) / page * page
+        guard last > first, let p = UnsafeMutableRawPointer(bitPattern: first) else { return }
+        _ = madvise(p, last - first, Int32(MADV_DONTNEED))
+    }
+
+    /// Tells the kernel that `count` bytes at `start` (inside a file mapping) are read at random:
+    /// no read-ahead around a page fault, so a random row costs its own pages only.
+    static func adviseRandomAccess(_ start: UnsafeMutableRawPointer, count: Int) {
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let first = Int(bitPattern: start) / page * page
+        guard count > 0, let p = UnsafeMutableRawPointer(bitPattern: first) else { return }
+        _ = madvise(p, Int(bitPattern: start) + count - first, Int32(MADV_RANDOM))
+    }
+
     /// A read-only shared mapping of a whole file; unmapped when released.
+    /// The file stays open, so that parts of it can also be read with `pread` (``read(_:count:at:)``).
     final class Mapping: @unchecked Sendable {
         let base: UnsafeMutableRawPointer
         let length: Int
+        private let fd: Int32
 
         init(path: String) throws(SiftError) {
             let fd = open(path, O_RDONLY | O_CLOEXEC)
             guard fd >= 0 else {
                 throw .fileUnreadable(path: path, reason: errno == ENOENT ? "no such file" : String(cString: strerror(errno)))
             }
-            defer { close(fd) }
+            var keep = false
+            defer { if !keep { close(fd) } }
             var st = stat()
             guard fstat(fd, &st) == 0 else { throw .fileUnreadable(path: path, reason: String(cString: strerror(errno))) }
             guard (st.st_mode & S_IFMT) == S_IFREG else { throw .fileUnreadable(path: path, reason: "not a regular file") }
@@ -79,10 +101,29 @@ enum FileIO {
             }
             base = p
             length = size
+            self.fd = fd
+            keep = true
         }
 
         var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: length) }
 
-        deinit { munmap(base, length) }
+        /// Copies `count` bytes of the file at the mapped address `address` into `buffer`
+        /// with `pread`, without touching (and so without mapping) the pages; false on a read error.
+        func read(_ buffer: UnsafeMutableRawPointer, count: Int, at address: UnsafeRawPointer) -> Bool {
+            var done = 0
+            let offset = address - UnsafeRawPointer(base)
+            while done < count {
+                let n = pread(fd, buffer + done, count - done, off_t(offset + done))
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { return false }
+                done += n
+            }
+            return true
+        }
+
+        deinit {
+            munmap(base, length)
+            close(fd)
+        }
     }
 }

@@ -32,11 +32,11 @@ int sift_kernels_force(int max_variant);
 /// little-endian) with a Float32 query, `dim` a multiple of 32: out[r] = Σ widen(row[r][i]) · q[i].
 void sift_bf16_dot(const uint16_t *matrix, size_t rows, size_t dim, const float *query, float *out);
 
-/// Asymmetric scores of 1-bit codes (`words` 64-bit words per row, a multiple of 8) against a
-/// 4-bit query given as four bit planes (plane k holds bit k of every component's value,
-/// `4 × words` words): for each row,
+/// Asymmetric scores of 1-bit codes (`words` 64-bit words per row, a multiple of 8; rows
+/// `stride` bytes apart, a multiple of 4) against a 4-bit query given as four bit planes
+/// (plane k holds bit k of every component's value, `4 × words` words): for each row,
 /// dot[r] = Σ_k 2^k · popcount(plane_k AND code[r]) and ones[r] = popcount(code[r]).
-void sift_sign_dot4(const uint64_t *codes, size_t rows, size_t words, const uint64_t *planes, uint32_t *dot, uint32_t *ones);
+void sift_sign_dot4(const void *codes, size_t rows, size_t words, size_t stride, const uint64_t *planes, uint32_t *dot, uint32_t *ones);
 
 /// Integer dot products of int8 codes (`dim` per row, a multiple of 64; rows `stride` bytes
 /// apart) with a 7-bit query (every value in 0...127, so that no variant's 16-bit pair sums
@@ -47,9 +47,9 @@ void sift_u8i8_dot(const int8_t *codes, size_t rows, size_t dim, size_t stride, 
 void sift_bf16_dot_portable(const uint16_t *matrix, size_t rows, size_t dim, const float *query, float *out);
 void sift_bf16_dot_avx2(const uint16_t *matrix, size_t rows, size_t dim, const float *query, float *out);
 void sift_bf16_dot_avx512(const uint16_t *matrix, size_t rows, size_t dim, const float *query, float *out);
-void sift_sign_dot4_portable(const uint64_t *codes, size_t rows, size_t words, const uint64_t *planes, uint32_t *dot, uint32_t *ones);
-void sift_sign_dot4_avx2(const uint64_t *codes, size_t rows, size_t words, const uint64_t *planes, uint32_t *dot, uint32_t *ones);
-void sift_sign_dot4_avx512(const uint64_t *codes, size_t rows, size_t words, const uint64_t *planes, uint32_t *dot, uint32_t *ones);
+void sift_sign_dot4_portable(const void *codes, size_t rows, size_t words, size_t stride, const uint64_t *planes, uint32_t *dot, uint32_t *ones);
+void sift_sign_dot4_avx2(const void *codes, size_t rows, size_t words, size_t stride, const uint64_t *planes, uint32_t *dot, uint32_t *ones);
+void sift_sign_dot4_avx512(const void *codes, size_t rows, size_t words, size_t stride, const uint64_t *planes, uint32_t *dot, uint32_t *ones);
 void sift_u8i8_dot_portable(const int8_t *codes, size_t rows, size_t dim, size_t stride, const uint8_t *query, int32_t *out);
 void sift_u8i8_dot_avx2(const int8_t *codes, size_t rows, size_t dim, size_t stride, const uint8_t *query, int32_t *out);
 void sift_u8i8_dot_avx512(const int8_t *codes, size_t rows, size_t dim, size_t stride, const uint8_t *query, int32_t *out);
