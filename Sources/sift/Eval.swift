@@ -13,12 +13,17 @@ struct EvalReport: Encodable {
     var queryP50: Double
     var queryP99: Double
     var stage1Recall: Double?
+    var prepareP50: Double
+    var stage1P50: Double
+    var stage2P50: Double
+    var firstStage: String
 
     enum CodingKeys: String, CodingKey {
         case queries, passages
         case recall1 = "recall@1", recall5 = "recall@5", recall10 = "recall@10", mrr10 = "mrr@10"
         case indexSeconds = "index_seconds", queryP50 = "query_ms_p50", queryP99 = "query_ms_p99"
         case stage1Recall = "stage1_recall"
+        case prepareP50 = "prepare_ms_p50", stage1P50 = "stage1_ms_p50", stage2P50 = "stage2_ms_p50", firstStage = "first_stage"
     }
 }
 
@@ -53,7 +58,19 @@ struct Eval: ParsableCommand {
     @Option(name: .customLong("lexical-weight"), help: "Weight of BM25 in the final score, 0...1 (default: the model's, 0.5).")
     var lexicalWeight: Float?
 
-    var settings: SearchSettings { SearchSettings(candidates: candidates, lexicalWeight: lexicalWeight) }
+    @Option(name: .customLong("first-stage"), help: "How stage 1 scans: exact, int8 or sign (codes are built for the run); default: by index size.")
+    var firstStage: FirstStage?
+
+    @Option(help: "Rows refined exactly after a code scan (default: 8 × candidates for sign, 2 × for int8).")
+    var refine: Int?
+
+    var settings: SearchSettings { SearchSettings(candidates: candidates, lexicalWeight: lexicalWeight, firstStage: firstStage, refine: refine) }
+
+    @Flag(help: "Measure the composed answers instead (the queries need gold \"answers\"): first, any, answered, statements per answer.")
+    var answers = false
+
+    @Option(name: .customLong("dump-statements"), help: ArgumentHelp("With --answers: write every candidate statement with its features and label (JSONL), for training the answer ranker.", valueName: "FILE"))
+    var dumpStatements: String?
 
     @Flag(help: "Also report stage-1 recall (a positive among the candidates).")
     var stage1 = false
@@ -79,18 +96,26 @@ struct Eval: ParsableCommand {
             let labelled = try Eval.loadQueries(queries)
             if format == .text { progressLine("Indexing \(corpus.documents.count) passages …") }
             let t0 = Date()
-            let index = try SiftIndex(model: embeddingModel, documents: corpus.documents)
+            var index = try SiftIndex(model: embeddingModel, documents: corpus.documents)
+            if let stage = firstStage, stage != .exact { index.buildCodes(stage) }
             let indexSeconds = Date().timeIntervalSince(t0)
+            if answers {
+                try AnswerEval(index: index, queries: labelled, indexSeconds: indexSeconds, settings: settings, json: format == .json,
+                               details: details, dump: dumpStatements).run()
+                return
+            }
             if format == .text { progressLine(String(format: "Indexed in %.2f s; running %d queries …", indexSeconds, labelled.count)) }
             var hits1 = 0, hits5 = 0, hits10 = 0, stage1Hits = 0
             var mrr = 0.0
             var detailLines: [String] = []
-            var latencies: [Double] = []
+            var latencies: [Double] = [], prepare: [Double] = [], stage1Times: [Double] = [], stage2Times: [Double] = []
             latencies.reserveCapacity(labelled.count)
             for q in labelled {
                 let start = DispatchTime.now().uptimeNanoseconds
-                let results = index.search(q.question, k: k, settings: settings)
+                let timed = index.timedSearch(q.question, k: k, settings: settings)
                 latencies.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+                let results = timed.hits
+                prepare.append(timed.prepareMs); stage1Times.append(timed.stage1Ms); stage2Times.append(timed.stage2Ms)
                 let firstPositive = results.firstIndex(where: { q.positives.contains($0.document.id) })
                 var stage1Rank: Int?
                 if stage1 {
@@ -124,19 +149,22 @@ struct Eval: ParsableCommand {
             let n = Double(max(labelled.count, 1))
             let report = EvalReport(queries: labelled.count, passages: index.passageCount, recall1: Double(hits1) / n, recall5: Double(hits5) / n,
                                     recall10: Double(hits10) / n, mrr10: mrr / n, indexSeconds: indexSeconds,
-                                    queryP50: pct(0.5), queryP99: pct(0.99), stage1Recall: stage1 ? Double(stage1Hits) / n : nil)
+                                    queryP50: pct(0.5), queryP99: pct(0.99), stage1Recall: stage1 ? Double(stage1Hits) / n : nil,
+                                    prepareP50: round3(median(prepare)), stage1P50: round3(median(stage1Times)),
+                                    stage2P50: round3(median(stage2Times)), firstStage: (firstStage ?? .exact).rawValue)
             switch format {
             case .json: printJSON(report)
             case .text:
                 print(String(format: "queries %d  passages %d", report.queries, report.passages))
                 print(String(format: "recall@1 %.4f  recall@5 %.4f  recall@10 %.4f  MRR@10 %.4f", report.recall1, report.recall5, report.recall10, report.mrr10))
                 if let s = report.stage1Recall { print(String(format: "stage-1 recall@%d %.4f", settings.resolved(for: embeddingModel).candidates ?? 0, s)) }
-                print(String(format: "index %.2f s  query p50 %.2f ms  p99 %.2f ms", report.indexSeconds, report.queryP50, report.queryP99))
+                print(String(format: "index %.2f s  query p50 %.3f ms  p99 %.3f ms (p50 by stage: prepare %.3f, stage 1 %.3f, stage 2 %.3f)",
+                             report.indexSeconds, report.queryP50, report.queryP99, report.prepareP50, report.stage1P50, report.stage2P50))
             }
         }
     }
 
-    struct LabelledQuery { var id: String; var question: String; var positives: Set<String> }
+    struct LabelledQuery { var id: String; var question: String; var positives: Set<String>; var answers: [String] }
 
     static func loadQueries(_ path: String) throws -> [LabelledQuery] {
         let text = try CorpusLoader(maxFileBytes: Int.max).readText(url: URL(fileURLWithPath: path), displayPath: path)
@@ -147,7 +175,8 @@ struct Eval: ParsableCommand {
                 throw SiftError.invalidJSONL(path: path, line: n + 1, reason: "expected {\"question\": string, \"positive_ids\": [...]}")
             }
             let id = (obj["id"] as? String) ?? (obj["id"].map { "\($0)" } ?? "line \(n + 1)")
-            result.append(LabelledQuery(id: id, question: q, positives: Set(ids.map { ($0 as? String) ?? "\($0)" })))
+            result.append(LabelledQuery(id: id, question: q, positives: Set(ids.map { ($0 as? String) ?? "\($0)" }),
+                                        answers: (obj["answers"] as? [Any])?.compactMap { $0 as? String } ?? []))
         }
         guard !result.isEmpty else { throw SiftError.invalidArgument(name: "--queries", reason: "'\(path)' holds no query") }
         return result

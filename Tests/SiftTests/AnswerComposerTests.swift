@@ -4,11 +4,11 @@ import Testing
 
 private func engine() throws -> AnswerEngine { try Shared.engine.get() }
 
-/// Statements (lead first) of an answer.
-private func statements(_ a: Answer) -> [Answer.Statement] { (a.lead.map { [$0] } ?? []) + a.points }
+/// Statements of an answer: the lead, the points, then the other meanings.
+private func statements(_ a: Answer) -> [Answer.Statement] { (a.lead.map { [$0] } ?? []) + a.points + a.senses }
 
 /// The contract of the JSON rendering.
-let answerKeys: Set<String> = ["question", "language", "answered", "lead", "points", "references", "related"]
+let answerKeys: Set<String> = ["question", "language", "answered", "lead", "points", "senses", "references", "related"]
 let referenceKeys: Set<String> = ["number", "title", "source", "passage", "start", "end", "score"]
 
 @Suite("Answers on the bundled corpus")
@@ -104,7 +104,7 @@ struct AnswerComposerTests {
         #expect(leadSource.hasPrefix("zh/"), "the lead should come from a Chinese article, got \(leadSource)")
         let citedSources = Set(statements(a).flatMap(\.citations).map { a.references[$0 - 1].source })
         #expect(citedSources.count >= 2, "cited sources: \(citedSources)")
-        #expect(a.points.count >= 2)
+        #expect(a.points.count >= 1, "the English definition of SFT is a bullet")
     }
 
     @Test("红烧肉怎么做? is not answered", arguments: ["红烧肉怎么做?", "How do I cook braised pork belly?", "明天北京的天气怎么样？"])
@@ -248,9 +248,38 @@ struct AnswerComposerTests {
         #expect(lead.text.lowercased().contains(term.lowercased()))
     }
 
-    @Test("Non-definition questions have no definitional lead", arguments: ["LoRA 和 QLoRA 有什么区别？", "How does LoRA work?", "红烧肉怎么做?"])
-    func noDefinitionTerm(question: String) throws {
-        #expect(try engine().ask(question).lead == nil)
+    @Test("Other questions lead with the statement that answers them, never repeated as a bullet", arguments: [
+        ("LoRA 和 QLoRA 有什么区别？", "QLoRA"), ("How does LoRA reduce the number of trainable parameters?", "trainable parameters"),
+        ("BM25 的 k1 参数有什么用?", "k1"),
+    ])
+    func otherQuestionsLead(question: String, word: String) throws {
+        let a = try engine().ask(question)
+        let lead = try #require(a.lead, "'\(question)' has no lead")
+        #expect(lead.text.contains(word), "lead of '\(question)': \(lead.text)")
+        #expect(!a.points.contains { $0.text == lead.text })
+    }
+
+    @Test("A question the corpus does not cover has no lead, no points and no senses")
+    func uncoveredQuestion() throws {
+        let a = try engine().ask("红烧肉怎么做?")
+        #expect(a.lead == nil && a.points.isEmpty && a.senses.isEmpty && !a.answered)
+    }
+
+    @Test("Other meanings of an ambiguous term are apart from the answer, one per meaning, each naming the term")
+    func senses() throws {
+        let a = try engine().ask("什么是sft?")
+        #expect(a.ambiguousTerm?.lowercased() == "sft")
+        let sources = a.senses.map { a.references[$0.citations[0] - 1].source }
+        #expect(Set(sources).count == sources.count)
+        #expect(sources.contains("zh/comfyui-flux-model-files.md"), "the .sft file extension: \(sources)")
+        // The main meaning is not repeated among the others, in either language.
+        #expect(!sources.contains { $0.contains("supervised-fine-tuning") }, "\(sources)")
+        for s in a.senses { #expect(s.text.lowercased().contains("sft"), "\(s.text)") }
+        // Senses come after the answer: none of the answer's points is from an other-meaning article.
+        let answerSources = ([a.lead!] + a.points).map { a.references[$0.citations[0] - 1].source }
+        #expect(Set(answerSources).isDisjoint(with: sources))
+        // An unambiguous term has none.
+        #expect(try engine().ask("What is DPO?").senses.isEmpty)
     }
 }
 

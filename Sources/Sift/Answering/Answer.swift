@@ -16,12 +16,33 @@ public struct AskedQuestion: Sendable, Hashable, Codable {
 /// A composed answer: every text in ``lead`` and ``points`` is copied verbatim from the
 /// passage its citation points to.
 public struct Answer: Sendable, Hashable, Codable {
-    /// A sentence (or two adjacent ones) quoted from a cited passage.
+    /// A sentence (or two adjacent ones), a list item or a table row quoted from a cited passage.
     public struct Statement: Sendable, Hashable, Codable {
-        /// The quoted text: an exact substring of each cited reference's ``Reference/passage``.
+        /// One cell of a table row, with the header of its column when the table has one.
+        public struct Cell: Sendable, Hashable, Codable {
+            public var header: String?
+            public var value: String
+        }
+
+        /// The quoted text: an exact substring of each cited reference's ``Reference/passage``
+        /// (for a table row, the row as the passage has it, cells separated by ` | `).
         public var text: String
         /// Reference numbers (1-based) of the passages the text is quoted from.
         public var citations: [Int]
+        /// For a table row: its cells, each verbatim, with their column headers.
+        public var cells: [Cell]?
+        /// The language of the source article (`zh`, `en`, …), which may differ from the question's.
+        public var language: String
+
+        enum CodingKeys: String, CodingKey { case text, citations, cells, language }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(text, forKey: .text)
+            try c.encode(citations, forKey: .citations)
+            try c.encodeIfPresent(cells, forKey: .cells)
+            try c.encode(language, forKey: .language)
+        }
     }
 
     /// A cited passage.
@@ -52,8 +73,11 @@ public struct Answer: Sendable, Hashable, Codable {
     public var answered: Bool
     /// A definitional sentence, for definition questions, when the corpus has one.
     public var lead: Statement?
-    /// 2–5 statements, each from a different article.
+    /// Further statements on the question (the main meaning, for an ambiguous term), each
+    /// from a different article; at most ``AnswerComposer/maxPoints``, and only those on topic.
     public var points: [Statement]
+    /// For an ambiguous term (``ambiguousTerm``): one statement per other meaning.
+    public var senses: [Statement]
     /// The cited passages, numbered in the order the answer first cites them.
     public var references: [Reference]
     /// Similar questions that others asked.
@@ -63,7 +87,7 @@ public struct Answer: Sendable, Hashable, Codable {
     public var ambiguousTerm: String?
 
     enum CodingKeys: String, CodingKey {
-        case question, language, answered, lead, points, references, related
+        case question, language, answered, lead, points, senses, references, related
         case ambiguousTerm = "ambiguous_term"
     }
 
@@ -76,6 +100,7 @@ public struct Answer: Sendable, Hashable, Codable {
         try c.encode(answered, forKey: .answered)
         try c.encode(lead, forKey: .lead)  // explicit null when absent
         try c.encode(points, forKey: .points)
+        try c.encode(senses, forKey: .senses)
         try c.encode(references, forKey: .references)
         try c.encode(related, forKey: .related)
         try c.encode(ambiguousTerm, forKey: .ambiguousTerm)

@@ -1,25 +1,34 @@
 import Foundation
 
 /// Composes an ``Answer`` from search results, without paraphrasing: every statement is a
-/// sentence (or two adjacent sentences) copied from the passage it cites.
+/// sentence (a short one with its neighbour), a list item or a table row copied from the
+/// passage it cites.
 ///
-/// 1. Search; when the best passage scores below ``minScore`` the answer says so and lists
-///    the nearest topics instead.
-/// 2. Keep the best passage of each document that scores close enough to the best one
-///    (at most ``maxPoints`` documents).
-/// 3. In each, pick the sentence that best matches the question (same two-stage scorer).
-/// 4. For a definition question, lead with a definitional sentence about the term
-///    ("X 即…", "X（…）是…", "X is…", "… (X) is …") when one exists; when the term is used
-///    with different meanings by different articles, flag it and cite each meaning.
+/// 1. One search for the question; when the best passage scores below ``minScore`` the
+///    answer says so and lists the nearest topics instead.
+/// 2. Every statement of the best ``topK`` passages is a candidate; an ``AnswerRanker`` weighs
+///    how well each answers the question (coverage of the question's weighted terms, their
+///    proximity, room for the answer, the kind of answer asked for — a number for 多少 / how
+///    many, a date for 哪一年 / when, a place or a path for 哪里 / 放在 / where, …).
+/// 3. The best candidate leads. Further bullets come from other articles, one each, only
+///    when they are on topic: they cover the question's focus terms about as well as the lead
+///    and score close to it. One excellent bullet beats five.
+/// 4. For a definition question whose term means different things in different articles,
+///    the main meaning leads and the others follow in ``Answer/senses``.
 public struct AnswerComposer: Sendable {
-    /// Passages retrieved per question.
+    /// Passages retrieved per question (their statements are the candidates).
     public var topK: Int
     /// Minimum score (0...1) of the best passage for the question to count as answered.
     public var minScore: Float
-    /// Most statements (bullets) in an answer.
+    /// Most statements (bullets) after the lead.
     public var maxPoints: Int
-    /// A document's best passage must score at least this fraction of the best passage.
-    var relativeScore: Float = 0.45
+    /// A bullet must be at least this likely, relative to the lead, to be the answer (by the
+    /// ranker's odds).
+    var relativeScore: Float = 0.5
+    /// A bullet must cover at least this fraction of the question's focus (its weighted
+    /// words and character pairs) that the lead covers.
+    var relativeCoverage: Float = 0.6
+    let ranker: AnswerRanker = .v1
 
     /// - Throws: ``SiftError/invalidArgument(name:reason:)`` naming a setting out of range.
     public init(topK: Int = 8, minScore: Float = 0.16, maxPoints: Int = 5) throws(SiftError) {
@@ -39,6 +48,23 @@ public struct AnswerComposer: Sendable {
     /// Longest question accepted (longer ones are cut to this many characters).
     static let maxQuestionCharacters = 2000
 
+    static let definitionalFeature = StatementFeatures.names.firstIndex(of: "definitional")!
+
+    /// Hits materialised per question: the statements come from the best `topK`, other
+    /// meanings of an ambiguous term from all of them.
+    static let senseHits = 30
+
+    /// A candidate statement: a unit of a hit's passage, its features and its score.
+    struct Candidate {
+        var hit: SearchHit
+        var rank: Int
+        var unit: StatementUnit
+        var features: [Float]
+        var score: Float
+        /// Coverage of the question's focus (words and character pairs).
+        var focus: Float { features[1] }
+    }
+
     /// Answers `question` from `index`, drawing "Others are asking" from `questions`.
     /// - Parameters:
     ///   - question: the question, in Chinese or English (cut to 2,000 characters).
@@ -48,254 +74,253 @@ public struct AnswerComposer: Sendable {
     ///   - settings: search-time settings.
     public func answer(_ question: String, index: SiftIndex, questions: QuestionBank? = nil,
                        filter: SearchFilter = SearchFilter(), settings: SearchSettings = SearchSettings()) -> Answer {
-        let analysis = QuestionAnalysis(question)
-        let q = String(analysis.searchText.prefix(AnswerComposer.maxQuestionCharacters))
-        // Search the question without its question words, and as asked (the question words
-        // carry the language, which favours articles in it), and for "what is X" also X alone.
-        // Each distinct query is prepared once.
-        let k = max(topK, maxPoints * 2)
-        let prepared = index.prepare(q)
-        var searches = [index.search(prepared: prepared, k: k, filter: filter, settings: settings)]
         let asked = String(question.prefix(AnswerComposer.maxQuestionCharacters))
-        if QuestionWords.stripForSearch(asked) != QuestionWords.stripForSearch(q) {
-            searches.append(index.search(asked, k: k, filter: filter, settings: settings))
+        let analysis = QuestionAnalysis(asked)
+        let prepared = index.prepare(asked)
+        var hits = index.search(prepared: prepared, k: max(topK, AnswerComposer.senseHits), filter: filter, settings: settings)
+        // A definition question is also searched for its term alone: in "什么是 RLHF？" the
+        // question words are most of the query and favour any article that asks "什么是…".
+        if let term = analysis.definitionTerm {
+            let termHits = index.search(term, k: AnswerComposer.senseHits, filter: filter, settings: settings)
+            hits = AnswerComposer.merge(hits, termHits)
         }
-        let termHits = analysis.definitionTerm.map { index.search($0, k: 30, filter: filter, settings: settings) } ?? []
-        searches.append(Array(termHits.prefix(k)))
-        var byPassage: [Int: SearchHit] = [:]
-        for list in searches {
-            for h in list where (byPassage[h.passageID]?.score ?? -1) < h.score { byPassage[h.passageID] = h }
-        }
-        let hits = byPassage.values.sorted { $0.score != $1.score ? $0.score > $1.score : $0.passageID < $1.passageID }
-        let related = questions?.related(to: String(question.prefix(AnswerComposer.maxQuestionCharacters))) ?? []
-        var answer = Answer(question: question, language: analysis.language, answered: false, lead: nil, points: [],
+        let related = questions?.related(to: asked) ?? []
+        var answer = Answer(question: question, language: analysis.language, answered: false, lead: nil, points: [], senses: [],
                             references: [], related: related, ambiguousTerm: nil)
         guard let best = hits.first, best.score >= minScore else {
             // Nearest topics: the best passage of up to three documents, whatever their score.
             var seen = Set<String>()
             for hit in hits where seen.insert(hit.document.id).inserted && seen.count <= 3 {
-                answer.references.append(reference(hit, number: answer.references.count + 1))
+                answer.references.append(AnswerComposer.reference(hit, number: answer.references.count + 1))
             }
             return answer
         }
-        answer.answered = true
+        let terms = QuestionTerms(query: prepared, analysis: analysis, question: asked, analyzer: index.embedder.analyzer,
+                                  statistics: index.statistics)
+        var scratch = Analyzer.Scratch()
         var rescorer = Rescorer(embedder: index.embedder)
-
-        // Best passage per document, close enough to the best.
-        var perDocument: [SearchHit] = []
-        var seen = Set<String>()
-        for hit in hits where seen.insert(hit.document.id).inserted {
-            if hit.score >= max(minScore * 0.8, best.score * relativeScore) { perDocument.append(hit) }
-        }
-        // The best article first, then the others in the question's language, then the rest
-        // (a stable partition keeps score order).
-        if let top = perDocument.first {
-            let rest = perDocument.dropFirst()
-            perDocument = [top] + rest.filter { $0.document.language == analysis.language }
-                + rest.filter { $0.document.language != analysis.language }
-        }
-
-        // Candidate sentences of each kept passage, scored.
-        struct Candidate { var hit: SearchHit; var range: Range<String.Index>; var score: Float; var definitional: Bool }
-        func sentences(of hit: SearchHit) -> [Candidate] {
-            AnswerComposer.sentenceRanges(in: hit.passage.text).map { range in
-                let text = String(hit.passage.text[range])
-                let s = index.sentenceScore(text, query: prepared, rescorer: &rescorer).final
-                let def = analysis.definitionTerm.map { AnswerComposer.isDefinition(text, term: $0) } ?? false
-                return Candidate(hit: hit, range: range, score: s, definitional: def)
+        // The statements of the best passages; for a definition question also the best passage
+        // of each article about the term (the term in its title) further down.
+        var pool = Array(hits.prefix(topK))
+        if let matcher = terms.matcher {
+            // The opening passage of each article about the term, where articles define it.
+            var present = Set(pool.map(\.passageID))
+            var articles = Set<String>()
+            for hit in hits where matcher.mentioned(in: hit.document.title) && articles.insert(hit.document.id).inserted {
+                guard let opening = index.openingPassage(of: hit, query: prepared, rescorer: &rescorer),
+                      present.insert(opening.passageID).inserted else { continue }
+                pool.append(opening)
             }
         }
+        var candidates = self.candidates(pool[...], best: best.score, terms: terms, index: index, prepared: prepared,
+                                         rescorer: &rescorer, scratch: &scratch)
 
-        var references: [String: Int] = [:]  // passage key → number
+        // Other meanings of an ambiguous term leave the main answer and get their own section.
+        var otherMeanings: [(hit: SearchHit, range: Range<Int>)] = []
+        if let matcher = terms.matcher {
+            let found = senses(hits, matcher: matcher, analysis: analysis, index: index, terms: terms)
+            otherMeanings = found.picked
+            let elsewhere = found.documents
+            candidates.removeAll { elsewhere.contains($0.hit.document.id) }
+            if !otherMeanings.isEmpty { answer.ambiguousTerm = matcher.term }
+        }
+
+        var citations: [Int: Int] = [:]  // passage id → reference number
         func cite(_ hit: SearchHit) -> Int {
-            let key = "\(hit.passageID)"
-            if let n = references[key] { return n }
-            answer.references.append(reference(hit, number: answer.references.count + 1))
-            references[key] = answer.references.count
+            if let n = citations[hit.passageID] { return n }
+            answer.references.append(AnswerComposer.reference(hit, number: answer.references.count + 1))
+            citations[hit.passageID] = answer.references.count
             return answer.references.count
         }
-
-        // Lead: the best definitional sentence about the term, preferring the question's language.
-        var usedRanges: [String: [Range<String.Index>]] = [:]
-        var senseOrder: [SearchHit] = perDocument
-        if let term = analysis.definitionTerm {
-            var definitions: [Candidate] = []
-            for hit in hits where AnswerComposer.contains(hit.passage.text, term: term) {
-                let cands = sentences(of: hit)
-                definitions += cands.filter(\.definitional)
-            }
-            // The article about the term (it is in the title) defines it best, then one in
-            // the question's language, then the best-matching sentence.
-            func leadRank(_ c: Candidate) -> (Int, Int, Float) {
-                (AnswerComposer.contains(c.hit.document.title, term: term) ? 1 : 0,
-                 c.hit.document.language == analysis.language ? 1 : 0,
-                 c.score + c.hit.score)
-            }
-            if let lead = definitions.max(by: { leadRank($0) < leadRank($1) }) {
-                answer.lead = Answer.Statement(text: String(lead.hit.passage.text[lead.range]), citations: [cite(lead.hit)])
-                usedRanges[lead.hit.document.id, default: []].append(lead.range)
-            }
-            // Other meanings: articles that are not about the term (it is not in their title)
-            // but define it or name it as a variant of something else.
-            var others: [(hit: SearchHit, range: Range<String.Index>)] = []
-            for hit in termHits where !others.contains(where: { $0.hit.document.id == hit.document.id })
-                && !AnswerComposer.contains(hit.document.title, term: term) && AnswerComposer.contains(hit.passage.text, term: term) {
-                let defining = sentences(of: hit).filter { c in
-                    let text = String(hit.passage.text[c.range])
-                    return AnswerComposer.contains(text, term: term)
-                        && (AnswerComposer.isDefinition(text, term: term) || AnswerComposer.isVariant(text, term: term))
-                }
-                if let best = defining.max(by: { $0.score < $1.score }) { others.append((hit, best.range)) }
-            }
-            let primary = answer.lead != nil || hits.contains { AnswerComposer.contains($0.document.title, term: term) }
-            let groups = AnswerComposer.groupByTitle(others.map(\.hit), term: term, index: index)
-            if groups.count + (primary ? 1 : 0) > 1 {
-                answer.ambiguousTerm = term
-                for group in groups where answer.points.count < max(1, maxPoints - 2) {
-                    // One statement per meaning, in the question's language when there is one.
-                    let pick = group.first { $0.document.language == analysis.language } ?? group[0]
-                    let (hit, range) = others.first { $0.hit.document.id == pick.document.id }!
-                    answer.points.append(Answer.Statement(text: String(hit.passage.text[range]), citations: [cite(hit)]))
-                    usedRanges[hit.document.id, default: []].append(range)
-                }
-                let shown = Set(groups.flatMap { $0.map(\.document.id) })
-                senseOrder = perDocument.filter { !shown.contains($0.document.id) }
-            }
+        func statement(_ hit: SearchHit, _ unit: StatementUnit) -> Answer.Statement {
+            let range = AnswerComposer.extend(unit, in: hit.passage.text)
+            let cells: [Answer.Statement.Cell]? = {
+                if case .tableRow(let cells) = unit.kind { return cells.map { Answer.Statement.Cell(header: $0.header, value: $0.value) } }
+                return nil
+            }()
+            return Answer.Statement(text: AnswerComposer.slice(hit.passage.text, range), citations: [cite(hit)], cells: cells,
+                                    language: hit.document.language)
         }
 
-        // Points: one per document, best sentence not already used by the lead.
-        for hit in senseOrder where answer.points.count < maxPoints && !answer.points.contains(where: { p in
-            p.citations.contains { answer.references[$0 - 1].source == hit.document.source } }) {
-            let cands = sentences(of: hit).filter { c in !(usedRanges[hit.document.id] ?? []).contains { $0.overlaps(c.range) } }
-            guard let top = cands.max(by: { $0.score < $1.score }), top.score > 0 else { continue }
-            let range = AnswerComposer.extend(top.range, in: hit.passage.text)
-            answer.points.append(Answer.Statement(text: String(hit.passage.text[range]), citations: [cite(hit)]))
-            usedRanges[hit.document.id, default: []].append(range)
+        // The lead: the best candidate (ties: the better passage, then the earlier statement).
+        // A definition question ("什么是X", "what is X") is answered by a definition of X:
+        // a defining statement of the article about X (X in its title) leads when there is one.
+        var ordered = candidates.sorted { a, b in
+            a.score != b.score ? a.score > b.score : a.rank != b.rank ? a.rank < b.rank : a.unit.ordinal < b.unit.ordinal
         }
-        if answer.points.isEmpty && answer.lead == nil { answer.answered = false }
+        if let matcher = terms.matcher {
+            // "What is X" is answered by a statement that names X, when any does.
+            let names = ordered.map { matcher.mentioned(in: AnswerComposer.slice($0.hit.passage.text, $0.unit.range)) }
+            if names.contains(true) { ordered = zip(ordered, names).filter(\.1).map(\.0) + zip(ordered, names).filter { !$0.1 }.map(\.0) }
+            let defining = { (c: Candidate) in c.features[AnswerComposer.definitionalFeature] > 0 && matcher.mentioned(in: c.hit.document.title) }
+            // In the question's language when its articles define the term; within the article
+            // its first definition (articles open with theirs).
+            if let best = ordered.first(where: { defining($0) && $0.hit.document.language == analysis.language })
+                ?? ordered.first(where: defining),
+               let i = ordered.indices.filter({ defining(ordered[$0]) && ordered[$0].hit.document.id == best.hit.document.id })
+                   .min(by: { (ordered[$0].hit.passage.ordinal, ordered[$0].unit.ordinal) < (ordered[$1].hit.passage.ordinal, ordered[$1].unit.ordinal) }) {
+                ordered.insert(ordered.remove(at: i), at: 0)
+            }
+        }
+        if let lead = ordered.first {
+            answer.lead = statement(lead.hit, lead.unit)
+            var used: Set<String> = [lead.hit.document.id]
+            // A definition question: first the definitions of the other articles about the term
+            // (the same thing in the other language, or from another angle), one each.
+            if let matcher = terms.matcher {
+                for c in ordered.dropFirst() where answer.points.count < maxPoints && !used.contains(c.hit.document.id)
+                    && c.features[AnswerComposer.definitionalFeature] > 0 && matcher.mentioned(in: c.hit.document.title) {
+                    used.insert(c.hit.document.id)
+                    answer.points.append(statement(c.hit, c.unit))
+                }
+            }
+            // Then the best statement of each other article, when it is on topic: close to the
+            // best candidate's odds and covering the question's focus about as well as the lead.
+            let best = candidates.map(\.score).max() ?? lead.score
+            for c in ordered.dropFirst() where answer.points.count < maxPoints && !used.contains(c.hit.document.id) {
+                guard c.score >= best + log(relativeScore), c.focus >= lead.focus * relativeCoverage, c.focus > 0 else { continue }
+                // A bullet about a term names it (its question words are not what it is about).
+                if let matcher = terms.matcher, !matcher.mentioned(in: AnswerComposer.slice(c.hit.passage.text, c.unit.range)) { continue }
+                used.insert(c.hit.document.id)
+                answer.points.append(statement(c.hit, c.unit))
+            }
+        }
+        for (hit, range) in otherMeanings {
+            answer.senses.append(Answer.Statement(text: AnswerComposer.slice(hit.passage.text, range), citations: [cite(hit)],
+                                                  cells: nil, language: hit.document.language))
+        }
+        answer.answered = answer.lead != nil
         return answer
     }
 
-    func reference(_ hit: SearchHit, number: Int) -> Answer.Reference {
+    /// The hits of two searches, each passage once with its better score, best first.
+    static func merge(_ a: [SearchHit], _ b: [SearchHit]) -> [SearchHit] {
+        var byPassage: [Int: SearchHit] = [:]
+        for h in a + b where (byPassage[h.passageID]?.score ?? -.infinity) < h.score { byPassage[h.passageID] = h }
+        return byPassage.values.sorted { $0.score != $1.score ? $0.score > $1.score : $0.passageID < $1.passageID }
+    }
+
+    /// Every statement of `hits`, with its features and ranker score.
+    func candidates(_ hits: ArraySlice<SearchHit>, best: Float, terms: QuestionTerms, index: SiftIndex, prepared: PreparedQuery,
+                    rescorer: inout Rescorer, scratch: inout Analyzer.Scratch) -> [Candidate] {
+        var result: [Candidate] = []
+        for (rank, hit) in hits.enumerated() {
+            let text = hit.passage.text
+            let previous = hit.passage.ordinal > 0 ? index.previousPassageText(of: hit) : nil
+            let units = Statements.units(in: text, previousTableHeader: previous.flatMap(Statements.trailingTableHeader))
+            let scalars = Array(text.unicodeScalars)
+            for unit in units {
+                let piece = String(String.UnicodeScalarView(scalars[unit.range]))
+                let match = index.sentenceScore(piece, query: prepared, rescorer: &rescorer).final
+                let x = StatementFeatures.vector(text: piece[...], unit: unit, hit: hit, rank: rank, bestPassageScore: best,
+                                                 matchScore: match, question: terms, analyzer: index.embedder.analyzer, scratch: &scratch)
+                result.append(Candidate(hit: hit, rank: rank, unit: unit, features: x, score: 0))
+            }
+        }
+        var vectors = result.map(\.features)
+        StatementFeatures.fillRelative(&vectors)
+        for i in result.indices {
+            result[i].features = vectors[i]
+            result[i].score = ranker.score(vectors[i])
+        }
+        return result
+    }
+
+    /// Articles that use the term for something else: not about it (it is not in their
+    /// title) but defining it or naming it as a variant of something else; one statement per
+    /// meaning (grouped by title), in the question's language when there is one.
+    func senses(_ hits: [SearchHit], matcher: TermMatcher, analysis: QuestionAnalysis, index: SiftIndex,
+                terms: QuestionTerms) -> (picked: [(hit: SearchHit, range: Range<Int>)], documents: Set<String>) {
+        var others: [(hit: SearchHit, range: Range<Int>)] = []
+        for hit in hits where !others.contains(where: { $0.hit.document.id == hit.document.id })
+            && !matcher.mentioned(in: hit.document.title) && matcher.mentioned(in: hit.passage.text) {
+            let scalars = Array(hit.passage.text.unicodeScalars)
+            for unit in Statements.units(in: hit.passage.text) {
+                let s = String(String.UnicodeScalarView(scalars[unit.range]))
+                if matcher.mentioned(in: s) && (matcher.defines(s) || matcher.namesVariant(s)) {
+                    others.append((hit, unit.range))
+                    break
+                }
+            }
+        }
+        // Articles about the term (it is in their title) are its main meaning; an article
+        // grouped with one of them (the same topic in the other language, "什么是 SFT（监督微调）"
+        // beside "Supervised fine-tuning (SFT)") is that meaning too, not another.
+        var primaries: [SearchHit] = []
+        for hit in hits where matcher.mentioned(in: hit.document.title) && !primaries.contains(where: { $0.document.id == hit.document.id }) {
+            primaries.append(hit)
+        }
+        let primaryIDs = Set(primaries.map(\.document.id))
+        let groups = Senses.groupByTitle(primaries + others.map(\.hit), term: matcher.term, index: index)
+            .filter { !$0.contains { primaryIDs.contains($0.document.id) } }
+        guard groups.count + (primaries.isEmpty ? 0 : 1) > 1 else { return ([], []) }
+        let picked = groups.prefix(max(1, maxPoints - 2)).map { group in
+            let pick = group.first { $0.document.language == analysis.language } ?? group[0]
+            return others.first { $0.hit.document.id == pick.document.id }!
+        }
+        return (picked, Set(groups.joined().map(\.document.id)))
+    }
+
+    /// The candidate statements of a question with their features (``StatementFeatures/names``)
+    /// and ranker scores, for training and diagnosing the ranker.
+    @_spi(Benchmarks)
+    public func candidateStatements(_ question: String, index: SiftIndex, settings: SearchSettings = SearchSettings())
+        -> [(text: String, passageRank: Int, documentID: String, features: [Float], score: Float)] {
+        let asked = String(question.prefix(AnswerComposer.maxQuestionCharacters))
+        let prepared = index.prepare(asked)
+        let hits = index.search(prepared: prepared, k: topK, settings: settings)
+        guard let best = hits.first else { return [] }
+        var scratch = Analyzer.Scratch()
+        var rescorer = Rescorer(embedder: index.embedder)
+        let terms = QuestionTerms(query: prepared, analysis: QuestionAnalysis(asked), question: asked, analyzer: index.embedder.analyzer,
+                                  statistics: index.statistics)
+        return candidates(hits[...], best: best.score, terms: terms, index: index, prepared: prepared, rescorer: &rescorer, scratch: &scratch)
+            .map { (AnswerComposer.slice($0.hit.passage.text, $0.unit.range), $0.rank, $0.hit.document.id, $0.features, $0.score) }
+    }
+
+    /// Names of the candidates' features, in order.
+    @_spi(Benchmarks)
+    public static var featureNames: [String] { StatementFeatures.names }
+
+    static func reference(_ hit: SearchHit, number: Int) -> Answer.Reference {
         Answer.Reference(number: number, title: hit.document.title, source: hit.document.source, url: hit.document.url,
                          passage: hit.passage.text, start: hit.passage.start, end: hit.passage.end, score: hit.score)
     }
 
-    /// Sentence ranges of a passage, leaving out headings and other lines that are not
-    /// sentences (short lines without end punctuation).
-    static func sentenceRanges(in text: String) -> [Range<String.Index>] {
+    /// `text[range]`, the range in Unicode scalars.
+    static func slice(_ text: String, _ range: Range<Int>) -> String {
+        let scalars = text.unicodeScalars
+        let a = scalars.index(scalars.startIndex, offsetBy: range.lowerBound)
+        let b = scalars.index(a, offsetBy: range.count)
+        return String(scalars[a..<b])
+    }
+
+    /// A very short sentence is shown with the next one on the same line.
+    static func extend(_ unit: StatementUnit, in text: String) -> Range<Int> {
+        guard unit.kind == .sentence, unit.range.count < 24 else { return unit.range }
         let scalars = Array(text.unicodeScalars)
-        var indices: [String.Index] = []
-        indices.reserveCapacity(scalars.count + 1)
-        var i = text.unicodeScalars.startIndex
-        while i != text.unicodeScalars.endIndex { indices.append(i); i = text.unicodeScalars.index(after: i) }
-        indices.append(text.endIndex)
-        return SentenceSplitter.sentences(in: scalars, range: 0..<scalars.count).compactMap { r in
-            let last = scalars[r.upperBound - 1].value
-            func isEnd(_ v: UInt32) -> Bool { SentenceSplitter.isCJKTerminator(v) || v == 0x2E || v == 0x21 || v == 0x3F }
-            let ends = isEnd(last) || (SentenceSplitter.isCloser(last) && r.count > 1 && isEnd(scalars[r.upperBound - 2].value))
-            // A whole line without end punctuation is a heading, a label or a table row.
-            let wholeLine = (r.lowerBound == 0 || scalars[r.lowerBound - 1] == "\n")
-                && (r.upperBound == scalars.count || scalars[r.upperBound] == "\n")
-            if !ends && (wholeLine || r.count < 40) && r.count < 80 { return nil }
-            if r.count < 6 { return nil }
-            return indices[r.lowerBound]..<indices[r.upperBound]
-        }
+        let units = Statements.units(in: text)
+        guard let next = units.first(where: { $0.range.lowerBound >= unit.range.upperBound }) else { return unit.range }
+        if scalars[unit.range.upperBound..<next.range.lowerBound].contains("\n") || next.isTableRow { return unit.range }
+        return unit.range.lowerBound..<next.range.upperBound
+    }
+}
+
+extension SiftIndex {
+    /// The first passage of `hit`'s document, scored for `query` (`hit` itself when it is the first).
+    func openingPassage(of hit: SearchHit, query: PreparedQuery, rescorer: inout Rescorer) -> SearchHit? {
+        guard hit.passage.ordinal > 0 else { return hit }
+        guard let slot = documentSlot[hit.document.id],
+              let id = documentRows[slot].first(where: { passage(id: $0) != nil }), let p = passage(id: id) else { return nil }
+        let scores = sentenceScore(p.text, query: query, rescorer: &rescorer)
+        return SearchHit(rank: hit.rank, score: scores.final, passageID: id, passage: p, document: hit.document,
+                         denseScore: 0, cosineScore: scores.cosine, lexicalScore: scores.lexical)
     }
 
-    /// A very short sentence is extended with the next one on the same line.
-    static func extend(_ range: Range<String.Index>, in text: String) -> Range<String.Index> {
-        guard text[range].count < 24 else { return range }
-        let all = sentenceRanges(in: text)
-        guard let i = all.firstIndex(where: { $0.lowerBound == range.lowerBound }), i + 1 < all.count else { return range }
-        let next = all[i + 1]
-        if text[range.upperBound..<next.lowerBound].contains("\n") { return range }  // same line only
-        return range.lowerBound..<next.upperBound
+    /// The text of the passage before `hit`'s in its document, if any.
+    func previousPassageText(of hit: SearchHit) -> String? {
+        let id = hit.passageID - 1
+        guard id >= 0, let p = passage(id: id), p.documentID == hit.document.id, p.ordinal == hit.passage.ordinal - 1 else { return nil }
+        return p.text
     }
-
-    /// Whether `text` mentions `term` (case-insensitive; a Latin term must be a whole word).
-    static func contains(_ text: String, term: String) -> Bool {
-        termRange(in: text.lowercased(), term: term.lowercased()) != nil
-    }
-
-    static func termRange(in lower: String, term: String) -> Range<String.Index>? {
-        var search = lower.startIndex..<lower.endIndex
-        while let r = lower.range(of: term, range: search) {
-            let before = r.lowerBound > lower.startIndex ? lower[lower.index(before: r.lowerBound)] : " "
-            var after = r.upperBound < lower.endIndex ? lower[r.upperBound] : " "
-            // An English plural ("context windows" for "context window") still counts.
-            if after == "s", r.upperBound < lower.endIndex {
-                let next = lower.index(after: r.upperBound)
-                after = next < lower.endIndex ? lower[next] : " "
-            }
-            let latinEdge = { (c: Character) in c.isASCII && (c.isLetter || c.isNumber) }
-            let termStartsLatin = term.first.map(latinEdge) ?? false
-            let termEndsLatin = term.last.map(latinEdge) ?? false
-            if !(termStartsLatin && latinEdge(before)) && !(termEndsLatin && latinEdge(after)) { return r }
-            search = r.upperBound..<lower.endIndex
-        }
-        return nil
-    }
-
-    /// Whether `sentence` defines `term`: "X 即/是/指…", "X（…）是…", "…（…X…）是…",
-    /// "X is/are/refers to/stands for …", "… (X) is …".
-    static func isDefinition(_ sentence: String, term: String) -> Bool {
-        let s = sentence.lowercased()
-        let t = NSRegularExpression.escapedPattern(for: term.lowercased())
-        let w = term.first.map { $0.isASCII && ($0.isLetter || $0.isNumber) } == true ? "(?<![a-z0-9])" : ""
-        let we = term.last.map { $0.isASCII && ($0.isLetter || $0.isNumber) } == true ? "(?![a-z0-9])" : ""
-        let patterns = [
-            "^[^。！？；]{0,12}\(w)\(t)\(we)\\s*(（[^）]*）|\\([^)]*\\))?\\s*[，,]?\\s*(即|是指|是|指|全称|也就是|就是|意为|代表|只是|仅是|通常指|一般指|常指)",
-            "[（(][^（）()]{0,40}\(w)\(t)\(we)[^（）()]{0,20}[）)]\\s*[，,]?\\s*(即|是指|是|指|就是)",
-            "^.{0,20}?\(w)\(t)\(we)s?\\s*(\\([^)]*\\))?\\s*(extension|file|format|suffix|of [^,.;]{1,40})?\\s*,?\\s*(is|are|refers to|stands for|means)\\b",
-            "\\([^()]{0,40}\(w)\(t)\(we)[^()]{0,20}\\)\\s*,?\\s*(is|are|refers to|stands for|means)\\b",
-        ]
-        return patterns.contains { p in s.range(of: p, options: .regularExpression) != nil }
-    }
-
-    /// Whether `sentence` names `term` as a variant, abbreviation or misspelling
-    /// ("误写成 SFT", "mistyped as "SFT"", "short for …").
-    static func isVariant(_ sentence: String, term: String) -> Bool {
-        let s = sentence.lowercased()
-        let t = NSRegularExpression.escapedPattern(for: term.lowercased())
-        let patterns = [
-            "(误写|简写|写成|缩写|简称|又称|也叫|俗称|扩展名)[^。！？；]{0,8}[“\"'「]?\\.?\(t)",
-            "(mistyped as|written as|abbreviated as|abbreviation|short for|shorthand|also called|also known as|extension)[^.!?]{0,16}[\"'“]?\\.?\(t)",
-        ]
-        return patterns.contains { s.range(of: $0, options: .regularExpression) != nil }
-    }
-
-    /// Groups documents by topic: two documents are about the same thing when the Latin
-    /// words of their titles (with the term removed) share enough weighted words and
-    /// n-grams; this links languages through the English names Chinese titles carry.
-    static func groupByTitle(_ hits: [SearchHit], term: String, index: SiftIndex) -> [[SearchHit]] {
-        let embedder = index.embedder
-        var scratch = Analyzer.Scratch()
-        let vectors: [[UInt64: Float]] = hits.map { hit in
-            var title = hit.document.title.lowercased()
-            while let r = termRange(in: title, term: term.lowercased()) { title.replaceSubrange(r, with: " ") }
-            var f = FeatureList()
-            embedder.analyzer.analyze(title[...], kinds: [.word, .charNgram], into: &f, scratch: &scratch)
-            var v: [UInt64: Float] = [:]
-            for (h, k) in zip(f.hashes, f.kinds) { v[h, default: 0] += embedder.model.rescoreWeights.weight(k) * index.statistics.idf(h) }
-            return v
-        }
-        func cosine(_ a: [UInt64: Float], _ b: [UInt64: Float]) -> Float {
-            var dot: Float = 0, na: Float = 0, nb: Float = 0
-            for (k, x) in a { na += x * x; if let y = b[k] { dot += x * y } }
-            for (_, y) in b { nb += y * y }
-            return na > 0 && nb > 0 ? dot / (na.squareRoot() * nb.squareRoot()) : 0
-        }
-        var clusters: [[Int]] = []
-        for i in hits.indices {
-            if let c = clusters.firstIndex(where: { $0.contains { cosine(vectors[$0], vectors[i]) >= senseSimilarity } }) {
-                clusters[c].append(i)
-            } else {
-                clusters.append([i])
-            }
-        }
-        return clusters.map { $0.map { hits[$0] } }
-    }
-
-    static let senseSimilarity: Float = 0.15
 }

@@ -14,11 +14,13 @@ public enum AnswerFormat: String, Sendable, CaseIterable {
 /// Renders answers through Mustache templates: one set for Chinese and one for English,
 /// chosen by the question's language, or a user template.
 ///
-/// Templates see: `question`, `answered`, `lead` (`text`, `marks`), `points` (`text`,
-/// `marks`), `references` (`number`, `title`, `source`, `url`, `excerpt`, `passage`,
-/// `score`), `related` (`question`, `date`), `hasRelated`, `ambiguousTerm`,
-/// `senses` (titles), and `zh`/`en` flags. Text templates start with the pragma
-/// `{{% CONTENT_TYPE: TEXT}}` so nothing is HTML-escaped.
+/// Templates see: `question`, `answered`, `lead`, `points` and `senses` (statements: `text`
+/// as quoted, `display` — a table row as "header：value · …" —, `marks` such as `[1]`,
+/// `citations` (`number`), `otherLanguage` and `sourceLanguage` when the source is in another
+/// language than the question), `hasPoints`, `hasSenses`, `references` (`number`, `title`,
+/// `source`, `url`, `excerpt`, `passage`, `score`, `start`, `end`), `hasReferences`, `related`
+/// (`question`, `date`), `hasRelated`, `ambiguousTerm`, and `zh`/`en` flags. Text templates
+/// start with the pragma `{{% CONTENT_TYPE: TEXT}}` so nothing is HTML-escaped.
 public struct AnswerRenderer: Sendable {
     let template: MustacheTemplate?
 
@@ -52,27 +54,38 @@ public struct AnswerRenderer: Sendable {
         }
         let context = AnswerRenderer.context(answer, format: format)
         if let template { return template.render(context) }
-        let source = answer.language == "zh"
-            ? (format == .markdown ? DefaultTemplates.markdownZH : DefaultTemplates.textZH)
-            : (format == .markdown ? DefaultTemplates.markdownEN : DefaultTemplates.textEN)
-        return (try? MustacheTemplate(string: source))?.render(context) ?? ""
+        let builtIn = answer.language == "zh"
+            ? (format == .markdown ? DefaultTemplates.compiled.markdownZH : DefaultTemplates.compiled.textZH)
+            : (format == .markdown ? DefaultTemplates.compiled.markdownEN : DefaultTemplates.compiled.textEN)
+        return builtIn.render(context)
     }
 
     static func context(_ a: Answer, format: AnswerFormat) -> [String: Any] {
-        func marks(_ c: [Int]) -> String { c.map { "[\($0)]" }.joined() }
         let excerptLength = 160
+        let zh = a.language == "zh"
+        func statement(_ s: Answer.Statement) -> [String: Any] {
+            var d: [String: Any] = ["text": s.text.replacingOccurrences(of: "\n", with: " "), "display": display(s, zh: zh),
+                                    "marks": s.citations.map { "[\($0)]" }.joined(), "citations": s.citations.map { ["number": $0] }]
+            if s.language != a.language {
+                d["otherLanguage"] = true
+                d["sourceLanguage"] = languageName(s.language, zh: zh)
+            }
+            return d
+        }
         var context: [String: Any] = [
             "question": a.question,
             "answered": a.answered,
-            "zh": a.language == "zh",
-            "en": a.language != "zh",
-            "points": a.points.map { ["text": $0.text.replacingOccurrences(of: "\n", with: " "), "marks": marks($0.citations)] },
+            "zh": zh,
+            "en": !zh,
+            "points": a.points.map(statement),
             "hasPoints": !a.points.isEmpty,
+            "senses": a.senses.map(statement),
+            "hasSenses": !a.senses.isEmpty,
             "references": a.references.map { r -> [String: Any] in
                 let flat = r.passage.replacingOccurrences(of: "\n", with: " ")
                 let excerpt = flat.count > excerptLength ? String(flat.prefix(excerptLength)) + "…" : flat
                 var ref: [String: Any] = ["number": r.number, "title": r.title, "source": r.source, "excerpt": excerpt,
-                                          "passage": r.passage, "score": String(format: "%.2f", r.score)]
+                                          "passage": r.passage, "score": String(format: "%.2f", r.score), "start": r.start, "end": r.end]
                 if let url = r.url { ref["url"] = url }
                 return ref
             },
@@ -81,9 +94,27 @@ public struct AnswerRenderer: Sendable {
             "hasRelated": !a.related.isEmpty,
         ]
         // Absent values are left out: Mustache treats a present key as true.
-        if let lead = a.lead { context["lead"] = ["text": lead.text, "marks": marks(lead.citations)] }
+        if let lead = a.lead { context["lead"] = statement(lead) }
         if let term = a.ambiguousTerm { context["ambiguousTerm"] = term }
         return context
+    }
+}
+
+extension AnswerRenderer {
+    /// A statement as shown: a table row as "header：value · header：value", other text as quoted.
+    static func display(_ s: Answer.Statement, zh: Bool) -> String {
+        guard let cells = s.cells else { return s.text.replacingOccurrences(of: "\n", with: " ") }
+        return cells.map { c in c.header.map { "\($0)\(zh ? "：" : ": ")\(c.value)" } ?? c.value }.joined(separator: " · ")
+    }
+
+    static func languageName(_ code: String, zh: Bool) -> String {
+        switch (code, zh) {
+        case ("zh", true): "中文"
+        case ("en", true): "英文"
+        case ("zh", false): "Chinese"
+        case ("en", false): "English"
+        default: code
+        }
     }
 }
 
@@ -94,25 +125,33 @@ extension Answer {
     }
 }
 
-/// The built-in answer templates.
+/// The built-in answer templates (compiled once, in ``compiled``).
 enum DefaultTemplates {
+    struct Compiled: Sendable {
+        let textZH: MustacheTemplate, textEN: MustacheTemplate, markdownZH: MustacheTemplate, markdownEN: MustacheTemplate
+    }
+
+    static let compiled = Compiled(textZH: try! MustacheTemplate(string: textZH), textEN: try! MustacheTemplate(string: textEN),
+                                   markdownZH: try! MustacheTemplate(string: markdownZH), markdownEN: try! MustacheTemplate(string: markdownEN))
+
     static let textZH = """
     {{% CONTENT_TYPE: TEXT}}
     问：{{question}}
 
     {{#answered}}
     {{#lead}}
-    {{text}} {{marks}}
-    {{/lead}}
-    {{#ambiguousTerm}}
-    注意：“{{.}}”在这些来源中不止一种含义，下面分别列出。
-    {{/ambiguousTerm}}
-    {{^lead}}
-    以下是语料中与问题最相关的内容：
+    {{display}} {{marks}}{{#otherLanguage}}（来源为{{sourceLanguage}}）{{/otherLanguage}}
     {{/lead}}
     {{#points}}
-      • {{text}} {{marks}}
+      • {{display}} {{marks}}{{#otherLanguage}}（来源为{{sourceLanguage}}）{{/otherLanguage}}
     {{/points}}
+    {{#hasSenses}}
+
+    “{{ambiguousTerm}}”也可能指：
+    {{#senses}}
+      • {{display}} {{marks}}{{#otherLanguage}}（来源为{{sourceLanguage}}）{{/otherLanguage}}
+    {{/senses}}
+    {{/hasSenses}}
 
     本回答由 Sift 从所引来源中原文摘录拼合而成，未经改写，请核对原文。
     {{/answered}}
@@ -148,17 +187,18 @@ enum DefaultTemplates {
 
     {{#answered}}
     {{#lead}}
-    {{text}} {{marks}}
-    {{/lead}}
-    {{#ambiguousTerm}}
-    Note: "{{.}}" means different things in these sources; each meaning is listed below.
-    {{/ambiguousTerm}}
-    {{^lead}}
-    Here is what the sources say:
+    {{display}} {{marks}}{{#otherLanguage}} (source in {{sourceLanguage}}){{/otherLanguage}}
     {{/lead}}
     {{#points}}
-      • {{text}} {{marks}}
+      • {{display}} {{marks}}{{#otherLanguage}} (source in {{sourceLanguage}}){{/otherLanguage}}
     {{/points}}
+    {{#hasSenses}}
+
+    "{{ambiguousTerm}}" can also mean:
+    {{#senses}}
+      • {{display}} {{marks}}{{#otherLanguage}} (source in {{sourceLanguage}}){{/otherLanguage}}
+    {{/senses}}
+    {{/hasSenses}}
 
     Assembled by Sift from verbatim excerpts of the cited sources, not rewritten; please check them.
     {{/answered}}
@@ -194,15 +234,20 @@ enum DefaultTemplates {
 
     {{#answered}}
     {{#lead}}
-    {{text}} {{marks}}
+    {{display}} {{marks}}{{#otherLanguage}}（来源为{{sourceLanguage}}）{{/otherLanguage}}
     {{/lead}}
-    {{#ambiguousTerm}}
-    > 注意：“{{.}}”在这些来源中不止一种含义，下面分别列出。
-    {{/ambiguousTerm}}
 
     {{#points}}
-    - {{text}} {{marks}}
+    - {{display}} {{marks}}{{#otherLanguage}}（来源为{{sourceLanguage}}）{{/otherLanguage}}
     {{/points}}
+    {{#hasSenses}}
+
+    **“{{ambiguousTerm}}”也可能指：**
+
+    {{#senses}}
+    - {{display}} {{marks}}{{#otherLanguage}}（来源为{{sourceLanguage}}）{{/otherLanguage}}
+    {{/senses}}
+    {{/hasSenses}}
 
     *本回答由 Sift 从所引来源中原文摘录拼合而成，未经改写，请核对原文。*
     {{/answered}}
@@ -239,15 +284,20 @@ enum DefaultTemplates {
 
     {{#answered}}
     {{#lead}}
-    {{text}} {{marks}}
+    {{display}} {{marks}}{{#otherLanguage}} (source in {{sourceLanguage}}){{/otherLanguage}}
     {{/lead}}
-    {{#ambiguousTerm}}
-    > Note: "{{.}}" means different things in these sources; each meaning is listed below.
-    {{/ambiguousTerm}}
 
     {{#points}}
-    - {{text}} {{marks}}
+    - {{display}} {{marks}}{{#otherLanguage}} (source in {{sourceLanguage}}){{/otherLanguage}}
     {{/points}}
+    {{#hasSenses}}
+
+    **"{{ambiguousTerm}}" can also mean:**
+
+    {{#senses}}
+    - {{display}} {{marks}}{{#otherLanguage}} (source in {{sourceLanguage}}){{/otherLanguage}}
+    {{/senses}}
+    {{/hasSenses}}
 
     *Assembled by Sift from verbatim excerpts of the cited sources, not rewritten; please check them.*
     {{/answered}}

@@ -5,12 +5,15 @@ struct QuestionAnalysis: Sendable, Hashable {
     var language: String
     /// The term asked about, for definition questions.
     var definitionTerm: String?
+    /// The kind of answer asked for, from the question words.
+    var answerType: AnswerType
 
     init(_ question: String) {
         let trimmed = question.trimmingCharacters(in: .whitespacesAndNewlines.union(.init(charactersIn: "?？!！。.，,；;:：~～")))
         language = LanguageDetector.detect(question)
         definitionTerm = QuestionAnalysis.term(in: trimmed)
         searchText = QuestionWords.strip(question)
+        answerType = definitionTerm != nil ? .definition : AnswerType.of(question)
     }
 
     /// The question without Chinese question words (什么, 为什么, 怎么, 如何, 哪些, 吗, 呢, …),
@@ -37,5 +40,43 @@ struct QuestionAnalysis: Sendable, Hashable {
         }
         for p in enPrefixes where lower.hasPrefix(p) { return clean(q.dropFirst(p.count)) }
         return nil
+    }
+}
+
+/// The kind of answer a question asks for, read from its question words (Chinese and English).
+enum AnswerType: Int, Sendable, CaseIterable {
+    case other, number, date, person, place, reason, method, definition
+
+    /// Question words of each type, longest first within a language where one contains another.
+    static let cues: [(AnswerType, [String])] = [
+        (.date, ["哪一年", "哪年", "何年", "何时", "何時", "什么时候", "什麼時候", "哪一天", "哪天", "几月", "幾月", "几号", "哪个月", "哪個月",
+                 "哪个年代", "哪個年代", "哪个朝代", "哪個朝代", "哪一世纪", "when", "what year", "which year", "what date", "what century",
+                 "what decade", "what time", "how long ago"]),
+        (.number, ["多少", "几个", "幾個", "几次", "幾次", "几种", "幾種", "多大", "多长", "多長", "多高", "多远", "多遠", "多久", "多重", "几", "幾",
+                   "how many", "how much", "how long", "how far", "how old", "how big", "how large", "how tall", "how high",
+                   "what percentage", "what percent", "what number", "what amount", "what size"]),
+        (.person, ["哪位", "谁", "誰", "什么人", "什麼人", "who", "whom", "whose"]),
+        (.place, ["哪里", "哪裡", "哪儿", "哪兒", "在哪", "什么地方", "什麼地方", "哪个国家", "哪個國家", "哪个城市", "哪個城市", "哪个地区", "哪個地區",
+                  "哪个文件夹", "哪个目录", "放在", "位于", "位於", "where", "what country", "which country", "what city", "which city",
+                  "what state", "which state", "what region", "which region", "what folder", "which folder", "what directory"]),
+        (.reason, ["为什么", "為什麼", "为何", "為何", "何故", "原因", "why", "what caused", "what causes", "for what reason"]),
+        (.method, ["怎么", "怎麼", "怎样", "怎樣", "如何", "how do", "how does", "how did", "how can", "how to", "how is", "how are", "in what way"]),
+    ]
+
+    static func of(_ question: String) -> AnswerType {
+        let q = question.lowercased()
+        for (type, words) in cues {
+            for w in words {
+                guard let r = q.range(of: w) else { continue }
+                // English cues are whole words.
+                if w.first?.isASCII == true {
+                    let before = r.lowerBound > q.startIndex ? q[q.index(before: r.lowerBound)] : " "
+                    let after = r.upperBound < q.endIndex ? q[r.upperBound] : " "
+                    if before.isLetter || after.isLetter { continue }
+                }
+                return type
+            }
+        }
+        return .other
     }
 }

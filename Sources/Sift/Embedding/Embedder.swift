@@ -148,7 +148,7 @@ public struct Embedder: Sendable {
             let lexical = kind != .charNgram
             let bm25Weight: Float = lexical ? idf * (queryTF[h] ?? 1) : 0
             if rw > 0 || bm25Weight > 0 {
-                table.insert(h, rescoreWeight: rw * model.rescoreWeights.weight(kind), bm25IDF: bm25Weight)  // q_f · w_f
+                table.insert(h, kind: kind, idf: idf, rescoreWeight: rw * model.rescoreWeights.weight(kind), bm25IDF: bm25Weight)  // q_f · w_f
                 queryNormSquared += rw * rw
                 bm25Max += bm25Weight * (k1 + 1)
             }

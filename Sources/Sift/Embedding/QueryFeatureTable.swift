@@ -7,6 +7,9 @@ struct QueryFeatureTable: Sendable {
     private(set) var rescoreWeights: [Float]
     /// BM25 IDF (0 for character n-grams, which BM25 does not use).
     private(set) var bm25IDF: [Float]
+    /// Each feature's kind and plain IDF (for scoring answer sentences).
+    private(set) var kinds: [FeatureKind]
+    private(set) var idf: [Float]
     private var slots: [Int32]
     private let mask: Int
     var count: Int { keys.count }
@@ -19,9 +22,11 @@ struct QueryFeatureTable: Sendable {
         keys = []
         rescoreWeights = []
         bm25IDF = []
+        kinds = []
+        idf = []
     }
 
-    mutating func insert(_ hash: UInt64, rescoreWeight: Float, bm25IDF idf: Float) {
+    mutating func insert(_ hash: UInt64, kind: FeatureKind, idf plainIDF: Float, rescoreWeight: Float, bm25IDF idf: Float) {
         var i = Int(truncatingIfNeeded: hash >> 20) & mask
         while slots[i] >= 0 {
             if keys[Int(slots[i])] == hash { return }
@@ -31,6 +36,8 @@ struct QueryFeatureTable: Sendable {
         keys.append(hash)
         rescoreWeights.append(rescoreWeight)
         bm25IDF.append(idf)
+        kinds.append(kind)
+        self.idf.append(plainIDF)
     }
 
     /// Index of `hash` among the query's features, or -1.
