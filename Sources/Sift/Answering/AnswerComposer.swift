@@ -6,7 +6,7 @@ import Foundation
 ///
 /// 1. One search for the question; when the best passage scores below ``minScore`` the
 ///    answer says so and lists the nearest topics instead.
-/// 2. Every statement of the best ``topK`` passages is a candidate; an ``AnswerRanker`` weighs
+/// 2. Every statement of the best ``topK`` passages is a candidate; a ranker (`Models/answer-ranker-v1.json`) weighs
 ///    how well each answers the question (coverage of the question's weighted terms, their
 ///    proximity, room for the answer, the kind of answer asked for — a number for 多少 / how
 ///    many, a date for 哪一年 / when, a place or a path for 哪里 / 放在 / where, …).
@@ -261,7 +261,7 @@ public struct AnswerComposer: Sendable {
         return (picked, Set(groups.joined().map(\.document.id)))
     }
 
-    /// The candidate statements of a question with their features (``StatementFeatures/names``)
+    /// The candidate statements of a question with their features (named by ``featureNames``)
     /// and ranker scores, for training and diagnosing the ranker.
     @_spi(Benchmarks)
     public func candidateStatements(_ question: String, index: SiftIndex, settings: SearchSettings = SearchSettings())
