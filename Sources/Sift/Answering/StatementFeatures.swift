@@ -223,7 +223,7 @@ struct Entities {
         var digitRun = 0
         var digits = ""
         func numberEnds() {
-            if !digits.isEmpty && !question.contains(digits) { number = true }
+            if !digits.isEmpty && !Entities.has(question, digits) { number = true }
             digits = ""
         }
         for (i, s) in scalars.enumerated() {
@@ -235,7 +235,7 @@ struct Entities {
                 if digitRun == 4, i + 1 >= 4 {
                     let year = Int(String(String.UnicodeScalarView(scalars[(i - 3)...i]))) ?? 0
                     let next = i + 1 < scalars.count ? scalars[i + 1].value : 0x20
-                    if (1000...2099).contains(year) && !(next >= 0x30 && next <= 0x39) && !question.contains(String(year)) { date = true }
+                    if (1000...2099).contains(year) && !(next >= 0x30 && next <= 0x39) && !Entities.has(question, String(year)) { date = true }
                 }
                 if i + 1 < scalars.count, [0x5E74, 0x6708, 0x65E5].contains(scalars[i + 1].value) { date = true }  // 年 月 日
             } else {
@@ -248,28 +248,54 @@ struct Entities {
                 if v != 0x4E00 || [0x5E74, 0x6708, 0x65E5, 0x4E2A, 0x500B, 0x5E74].contains(scalars[i + 1].value) { number = true }
             }
             if [0x4E16, 0x671D].contains(v), i + 1 < scalars.count, [0x7EAA, 0x7D00, 0x4EE3].contains(scalars[i + 1].value) { date = true }  // 世纪 朝代
-            if Entities.placeSuffixes.contains(v), i > 0, !question.contains(String(String.UnicodeScalarView(scalars[(i - 1)...i]))) {
+            if Entities.placeSuffixes.contains(v), i > 0, !Entities.has(question, String(String.UnicodeScalarView(scalars[(i - 1)...i]))) {
                 place = true
             }
             if v == 0xB7 || v == 0x30FB { name = true }  // · in transliterated names
         }
         numberEnds()
-        if Entities.months.contains(where: { lower.contains($0) && !question.contains($0) }) { date = true }
+        if Entities.months.contains(where: { Entities.has(lower, $0) && !Entities.has(question, $0) }) { date = true }
         // A capitalised word after the first one, not in the question: a name or a place in English.
-        let words = text.split(whereSeparator: { !$0.isLetter && $0 != "'" })
+        // (Scanned as Unicode scalars: Character properties cost more than the rest together.)
+        let words = text.unicodeScalars.split(whereSeparator: { !$0.properties.isAlphabetic && $0 != "'" })
         for (i, w) in words.enumerated() where i > 0 {
-            if let f = w.first, f.isUppercase, w.count > 1, w.dropFirst().allSatisfy({ $0.isLowercase }), !question.contains(w.lowercased()) {
+            if let f = w.first, f.properties.isUppercase, w.count > 1, w.dropFirst().allSatisfy({ $0.properties.isLowercase }),
+               !Entities.has(question, String(String.UnicodeScalarView(w)).lowercased()) {
                 name = true
                 break
             }
         }
         // A path the question does not give.
-        for token in text.split(whereSeparator: { $0.isWhitespace || $0 == "，" || $0 == "、" || $0 == "（" || $0 == "）" })
-            where token.contains("/") && token.contains(where: { $0.isLetter }) && !question.contains(token.lowercased()) {
+        for token in text.unicodeScalars.split(whereSeparator: { $0.properties.isWhitespace || $0 == "，" || $0 == "、" || $0 == "（" || $0 == "）" })
+            where token.contains("/") && token.contains(where: { $0.properties.isAlphabetic })
+            && !Entities.has(question, String(String.UnicodeScalarView(token)).lowercased()) {
             place = true
         }
-        if [" in ", " at ", " near ", " from "].contains(where: { lower.contains($0) }) && name { place = true }
-        cause = Entities.causeCues.contains { lower.contains($0) }
-        means = Entities.meansCues.contains { lower.contains($0) }
+        if [" in ", " at ", " near ", " from "].contains(where: { Entities.has(lower, $0) }) && name { place = true }
+        cause = Entities.causeCues.contains { Entities.has(lower, $0) }
+        means = Entities.meansCues.contains { Entities.has(lower, $0) }
+    }
+
+    /// Whether `text` contains `part`, byte for byte in UTF-8 (both are NFKC text here):
+    /// Foundation's `contains` compares canonically and cost most of the answer's time.
+    static func has(_ text: String, _ part: String) -> Bool {
+        var text = text, part = part
+        return part.withUTF8 { p in
+            text.withUTF8 { t in
+                guard let first = p.first else { return true }
+                guard t.count >= p.count else { return false }
+                var i = 0
+                let last = t.count - p.count
+                while i <= last {
+                    if t[i] == first {
+                        var j = 1
+                        while j < p.count && t[i + j] == p[j] { j += 1 }
+                        if j == p.count { return true }
+                    }
+                    i += 1
+                }
+                return false
+            }
+        }
     }
 }
