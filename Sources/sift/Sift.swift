@@ -3,7 +3,7 @@ import Foundation
 import Sift
 
 @main
-struct SiftCommand: ParsableCommand {
+struct SiftCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sift",
         abstract: "Answers questions from a corpus of reference articles, with citations.",
@@ -13,7 +13,7 @@ struct SiftCommand: ParsableCommand {
         The index is built on first use and cached in .sift-cache/ beside the corpus.
         """,
         version: "0.1.0",
-        subcommands: [Ask.self, Search.self, Index.self, Eval.self, Bench.self],
+        subcommands: [Ask.self, Search.self, Index.self, Serve.self, Eval.self, Bench.self],
         defaultSubcommand: nil
     )
 }
