@@ -1,6 +1,7 @@
 import Foundation
 import Mustache
 import Sift
+import Synchronization
 
 /// The Q&A wiki without its transport: answers questions through an ``AnswerEngine``, records
 /// them in the ``QuestionHistory`` (optional), and renders the pages. ``WikiServer`` puts it on
@@ -19,6 +20,21 @@ public final class Wiki: Sendable {
     public let history: QuestionHistory?
     public let limits: Limits
     let related: RelatedQuestions?
+    /// Answers by question key: a question asked again is not composed again. Cleared by
+    /// ``refresh()``, the one way the wiki's corpus changes.
+    private let cache = Mutex(AnswerCache())
+
+    struct AnswerCache {
+        var answers: [String: Answer] = [:]
+        var order: [String] = []
+        static let capacity = 4096
+        mutating func insert(_ key: String, _ answer: Answer) {
+            if answers.updateValue(answer, forKey: key) == nil {
+                order.append(key)
+                if order.count > AnswerCache.capacity { answers[order.removeFirst()] = nil }
+            }
+        }
+    }
 
     /// A wiki over `engine`; with a `history`, the bundled question bank is imported into it
     /// (once; each question answered then), and every question asked is recorded.
@@ -36,11 +52,30 @@ public final class Wiki: Sendable {
 
     /// Answers `question` and records it (when there is a history); the row is nil without one.
     public func ask(_ question: String) throws -> (answer: Answer, entry: HistoryEntry?) {
-        let answer = engine.ask(question)
+        let answer = self.answer(question)
         guard let history else { return (answer, nil) }
         let entry = try history.record(question, answer: answer)
         related?.upsert(entry)
         return (answer, entry)
+    }
+
+    /// The answer to `question` (composed once per distinct question, then cached).
+    public func answer(_ question: String) -> Answer {
+        let key = QuestionHistory.key(question)
+        if var cached = cache.withLock({ $0.answers[key] }) {
+            cached.question = question
+            return cached
+        }
+        let answer = engine.ask(question)
+        cache.withLock { $0.insert(key, answer) }
+        return answer
+    }
+
+    /// Applies changes of the corpus folder to the engine and forgets the cached answers.
+    public func refresh() throws -> IndexUpdate {
+        let update = try engine.refresh()
+        cache.withLock { $0 = AnswerCache() }
+        return update
     }
 
     // MARK: - Pages

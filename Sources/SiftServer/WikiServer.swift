@@ -40,8 +40,7 @@ public enum WikiServer {
                   let entry = try history.entry(id: id) else {
                 return errorPage(wiki, 404, "no such question", request)
             }
-            let answer = wiki.engine.ask(entry.question)
-            return html(wiki.detailPage(answer, entry: entry))
+            return html(wiki.detailPage(wiki.answer(entry.question), entry: entry))
         }
         router.get("/ask") { request, _ in
             guard let q = question(request) else { return errorPage(wiki, 400, "ask with ?q=your question", request) }

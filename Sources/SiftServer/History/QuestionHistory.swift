@@ -60,6 +60,9 @@ public final class QuestionHistory: Sendable {
         var config = Configuration()
         config.busyMode = .timeout(10)  // another process writing: wait, do not fail
         config.label = "sift-history"
+        // WAL with synchronous=NORMAL: a commit survives a crash or kill of the server (only a
+        // power loss can take back the last commits), without an fsync per question.
+        config.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
         do {
             pool = try DatabasePool(path: path, configuration: config)
             try QuestionHistory.migrator.migrate(pool)
