@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Sift
+import SiftServer
 
 extension AnswerFormat: ExpressibleByArgument {}
 
@@ -27,6 +28,9 @@ struct Ask: ParsableCommand {
     @Option(help: ArgumentHelp("A Mustache template file to render the answer with (text and markdown formats).", valueName: "FILE"))
     var template: String?
 
+    @Option(help: ArgumentHelp("Also record the question in this question history (a SQLite file, as 'sift serve --history' uses).", valueName: "FILE"))
+    var history: String?
+
     func validate() throws {
         guard (1...1000).contains(topK) else { throw ValidationError("--top-k must be in 1...1000, got \(topK)") }
         guard minScore.isFinite, (0...1).contains(minScore) else { throw ValidationError("--min-score must be in 0...1, got \(minScore)") }
@@ -40,6 +44,12 @@ struct Ask: ParsableCommand {
             let composer = try AnswerComposer(topK: topK, minScore: minScore)
             let engine = try source.engine(quiet: format == .json) { $0.composer = composer }
             let answer = engine.ask(question, filter: filters.filter)
+            if let history {
+                do { try QuestionHistory(path: history).record(question, answer: answer) } catch {
+                    FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+                    throw ExitCode(1)
+                }
+            }
             print(renderer.render(answer, as: format))
         }
     }

@@ -141,3 +141,22 @@ final class ServerProcess: @unchecked Sendable {
 
     func stop() { if process.isRunning { process.terminate(); process.waitUntilExit() } }
 }
+
+@Suite("sift ask --history")
+struct AskHistoryTests {
+    @Test("The CLI records its questions when given a history file, and names a bad one")
+    func cliRecords() throws {
+        let path = Fixture.historyFile()
+        for q in ["What is DPO?", "what is  DPO", "什么是sft?"] {
+            let p = try ServerProcess(arguments: ["ask", q, "--corpus", Fixture.corpus.path, "--history", path])
+            #expect(p.waitForExit() == 0)
+        }
+        let history = try QuestionHistory(path: path)
+        #expect(try history.count() == 2)
+        #expect(try history.entry(question: "What is DPO?")?.count == 2)
+        let bad = Fixture.historyFile()
+        try Data("not a database".utf8).write(to: URL(fileURLWithPath: bad))
+        let p = try ServerProcess(arguments: ["ask", "What is DPO?", "--corpus", Fixture.corpus.path, "--history", bad])
+        #expect(p.waitForExit() == 1)
+    }
+}

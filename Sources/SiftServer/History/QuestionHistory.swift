@@ -67,7 +67,7 @@ public final class QuestionHistory: Sendable {
             pool = try DatabasePool(path: path, configuration: config)
             try QuestionHistory.migrator.migrate(pool)
         } catch {
-            throw HistoryError(description: "cannot open the question history \(path): \(error). Pass another --history file or --no-history.")
+            throw HistoryError(description: "cannot open the question history \(path): \(error). Use another history file, or none.")
         }
     }
 
