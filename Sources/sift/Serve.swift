@@ -3,8 +3,9 @@ import Foundation
 import Hummingbird
 import Sift
 import SiftServer
+import Synchronization
 
-struct Serve: AsyncParsableCommand {
+struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Serve the Q&A wiki: home, question list, question pages and a JSON API.",
         discussion: """
@@ -32,7 +33,23 @@ struct Serve: AsyncParsableCommand {
         if noHistory && history != nil { throw ValidationError("--history and --no-history exclude each other") }
     }
 
-    func run() async throws {
+    /// The other commands are synchronous (an async root command costs every one of them
+    /// about 8 ms of start-up), so the server runs its async service from here and this
+    /// thread waits for it to end (SIGINT/SIGTERM shut it down gracefully).
+    func run() throws {
+        let outcome = Outcome()
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            do { try await serve() } catch { outcome.error.withLock { $0 = error } }
+            done.signal()
+        }
+        done.wait()
+        if let error = outcome.error.withLock({ $0 }) { throw error }
+    }
+
+    final class Outcome: Sendable { let error = Mutex<(any Error)?>(nil) }
+
+    func serve() async throws {
         let engine: AnswerEngine
         let store: QuestionHistory?
         do {

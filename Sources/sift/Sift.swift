@@ -3,7 +3,7 @@ import Foundation
 import Sift
 
 @main
-struct SiftCommand: AsyncParsableCommand {
+struct SiftCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sift",
         abstract: "Answers questions from a corpus of reference articles, with citations.",
