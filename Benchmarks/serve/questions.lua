@@ -1,5 +1,6 @@
 -- wrk script: each request asks GET /api/ask?q=... . MODE=distinct: every request a new question
--- ("load question <thread>-<n> about LoRA rank"); MODE=repeated: one question cycled from a small set.
+-- ("load question <thread>-<n> about LoRA rank"); MODE=repeated: one question cycled from a small set;
+-- MODE=warmup: distinct questions of their own ("warmup question …"), not measured.
 local counter = 0
 local thread_id = 0
 local threads = {}
@@ -23,6 +24,8 @@ function request()
   local q
   if mode == "distinct" then
     q = string.format("load question %d-%d about LoRA rank", thread_id, counter)
+  elseif mode == "warmup" then
+    q = string.format("warmup question %d-%d about DPO beta", thread_id, counter)
   else
     q = repeated[(counter % #repeated) + 1]
   end
