@@ -1,6 +1,6 @@
 import Foundation
 import Mustache
-import Sift
+@_spi(Internals) import Sift
 import Synchronization
 
 /// The Q&A wiki without its transport: answers questions through an ``AnswerEngine``, records
@@ -174,10 +174,10 @@ public final class Wiki: Sendable {
         let s = Wiki.strings(l)
         let terms = HTML.terms(of: answer.question)
         func statement(_ st: Answer.Statement) -> [String: Any] {
-            var d: [String: Any] = ["display": Wiki.display(st, zh: l == .zh), "citations": st.citations.map { ["number": $0] }]
+            var d: [String: Any] = ["display": AnswerRenderer.display(st, zh: l == .zh), "citations": st.citations.map { ["number": $0] }]
             if st.language != answer.language {
                 d["otherLanguage"] = true
-                d["sourceNote"] = s.source(Wiki.languageName(st.language, zh: l == .zh))
+                d["sourceNote"] = s.source(AnswerRenderer.languageName(st.language, zh: l == .zh))
             }
             return d
         }
@@ -227,20 +227,5 @@ public final class Wiki: Sendable {
         if e.count > 0 { d["count"] = e.count }
         if !e.summary.isEmpty { d["summary"] = e.summary }
         return d
-    }
-
-    static func display(_ s: Answer.Statement, zh: Bool) -> String {
-        guard let cells = s.cells else { return s.text.replacingOccurrences(of: "\n", with: " ") }
-        return cells.map { c in c.header.map { "\($0)\(zh ? "：" : ": ")\(c.value)" } ?? c.value }.joined(separator: " · ")
-    }
-
-    static func languageName(_ code: String, zh: Bool) -> String {
-        switch (code, zh) {
-        case ("zh", true): "中文"
-        case ("en", true): "英文"
-        case ("zh", false): "Chinese"
-        case ("en", false): "English"
-        default: code
-        }
     }
 }

@@ -101,13 +101,17 @@ public struct AnswerRenderer: Sendable {
 }
 
 extension AnswerRenderer {
-    /// A statement as shown: a table row as "header：value · header：value", other text as quoted.
-    static func display(_ s: Answer.Statement, zh: Bool) -> String {
+    /// A statement as shown: a table row as "header：value · header：value", other text as quoted
+    /// (on one line). The CLI's templates, the wiki's pages and its question history show it so.
+    @_spi(Internals)
+    public static func display(_ s: Answer.Statement, zh: Bool) -> String {
         guard let cells = s.cells else { return s.text.replacingOccurrences(of: "\n", with: " ") }
         return cells.map { c in c.header.map { "\($0)\(zh ? "：" : ": ")\(c.value)" } ?? c.value }.joined(separator: " · ")
     }
 
-    static func languageName(_ code: String, zh: Bool) -> String {
+    /// The name of language `code` in Chinese (`zh`) or English.
+    @_spi(Internals)
+    public static func languageName(_ code: String, zh: Bool) -> String {
         switch (code, zh) {
         case ("zh", true): "中文"
         case ("en", true): "英文"

@@ -1,6 +1,6 @@
 import Foundation
 import GRDB
-import Sift
+@_spi(Internals) import Sift
 
 /// One distinct question (by its normalised text) with when and how often it was asked and
 /// the first sentence of its answer.
@@ -195,8 +195,7 @@ public final class QuestionHistory: Sendable {
     /// The first statement of an answer, as the question list shows it.
     static func summary(of answer: Answer) -> String {
         guard answer.answered, let s = answer.lead ?? answer.points.first else { return "" }
-        if let cells = s.cells { return cells.map { c in c.header.map { "\($0): \(c.value)" } ?? c.value }.joined(separator: " · ") }
-        return s.text.replacingOccurrences(of: "\n", with: " ")
+        return AnswerRenderer.display(s, zh: false)
     }
 
     private func read<T>(_ body: (Database) throws -> T) throws(HistoryError) -> T {
