@@ -257,23 +257,33 @@ struct Entities {
         if Entities.months.contains(where: { Entities.has(lower, $0) && !Entities.has(question, $0) }) { date = true }
         // A capitalised word after the first one, not in the question: a name or a place in English.
         // (Scanned as Unicode scalars: Character properties cost more than the rest together.)
-        let words = text.unicodeScalars.split(whereSeparator: { !$0.properties.isAlphabetic && $0 != "'" })
+        let words = text.unicodeScalars.split(whereSeparator: { !Entities.isAlphabetic($0) && $0 != "'" })
         for (i, w) in words.enumerated() where i > 0 {
-            if let f = w.first, f.properties.isUppercase, w.count > 1, w.dropFirst().allSatisfy({ $0.properties.isLowercase }),
+            if let f = w.first, Entities.isUppercase(f), w.count > 1, w.dropFirst().allSatisfy(Entities.isLowercase),
                !Entities.has(question, String(String.UnicodeScalarView(w)).lowercased()) {
                 name = true
                 break
             }
         }
         // A path the question does not give.
-        for token in text.unicodeScalars.split(whereSeparator: { $0.properties.isWhitespace || $0 == "，" || $0 == "、" || $0 == "（" || $0 == "）" })
-            where token.contains("/") && token.contains(where: { $0.properties.isAlphabetic })
+        for token in text.unicodeScalars.split(whereSeparator: { Entities.isWhitespace($0) || $0 == "，" || $0 == "、" || $0 == "（" || $0 == "）" })
+            where token.contains("/") && token.contains(where: Entities.isAlphabetic)
             && !Entities.has(question, String(String.UnicodeScalarView(token)).lowercased()) {
             place = true
         }
         if [" in ", " at ", " near ", " from "].contains(where: { Entities.has(lower, $0) }) && name { place = true }
         cause = Entities.causeCues.contains { Entities.has(lower, $0) }
         means = Entities.meansCues.contains { Entities.has(lower, $0) }
+    }
+
+    // Unicode properties with an ASCII fast path (the property tables cost most of this type's time).
+    static func isAlphabetic(_ s: Unicode.Scalar) -> Bool {
+        s.value < 0x80 ? (s.value | 0x20) >= 0x61 && (s.value | 0x20) <= 0x7A : s.properties.isAlphabetic
+    }
+    static func isUppercase(_ s: Unicode.Scalar) -> Bool { s.value < 0x80 ? s.value >= 0x41 && s.value <= 0x5A : s.properties.isUppercase }
+    static func isLowercase(_ s: Unicode.Scalar) -> Bool { s.value < 0x80 ? s.value >= 0x61 && s.value <= 0x7A : s.properties.isLowercase }
+    static func isWhitespace(_ s: Unicode.Scalar) -> Bool {
+        s.value < 0x80 ? s.value == 0x20 || (s.value >= 0x09 && s.value <= 0x0D) : s.properties.isWhitespace
     }
 
     /// Whether `text` contains `part`, byte for byte in UTF-8 (both are NFKC text here):
