@@ -83,7 +83,7 @@ public struct AnswerComposer: Sendable {
                        filter: SearchFilter = SearchFilter(), settings: SearchSettings = SearchSettings()) -> Answer {
         let asked = String(question.prefix(AnswerComposer.maxQuestionCharacters))
         let analysis = QuestionAnalysis(asked)
-        let prepared = index.prepare(asked)
+        let prepared = index.prepare(asked, settings: settings)
         var hits = index.search(prepared: prepared, k: max(topK, AnswerComposer.senseHits), filter: filter, settings: settings)
         // A definition question is also searched for its term alone: in "什么是 RLHF？" the
         // question words are most of the query and favour any article that asks "什么是…".
@@ -287,7 +287,7 @@ public struct AnswerComposer: Sendable {
     public func candidateStatements(_ question: String, index: SiftIndex, settings: SearchSettings = SearchSettings())
         -> [(text: String, passageRank: Int, documentID: String, features: [Float], score: Float)] {
         let asked = String(question.prefix(AnswerComposer.maxQuestionCharacters))
-        let prepared = index.prepare(asked)
+        let prepared = index.prepare(asked, settings: settings)
         let hits = index.search(prepared: prepared, k: topK, settings: settings)
         guard let best = hits.first else { return [] }
         var scratch = Analyzer.Scratch()

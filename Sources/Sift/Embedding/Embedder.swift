@@ -171,6 +171,11 @@ struct PreparedQuery: Sendable {
     /// passage's features probes the table only for the few that may match.
     var bloom: [UInt64]
     var isEmpty: Bool { table.count == 0 }
+    /// The query translated into the corpus's other language, prepared (zero or one; see
+    /// `SiftIndex.prepare(_:settings:)`), searched beside this one.
+    var translations: [PreparedQuery] = []
+    /// The text of `translations[0]`.
+    var translatedText: String? = nil
 
     @inline(__always) static func bloomBit(_ hash: UInt64) -> Int { Int(truncatingIfNeeded: hash >> 40) & 4095 }
 

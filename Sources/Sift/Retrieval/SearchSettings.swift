@@ -22,11 +22,20 @@ public struct SearchSettings: Sendable, Hashable, Codable {
     /// best `candidates` are kept (nil: 8 × candidates for sign codes, 2 × for int8).
     public var refine: Int?
 
+    /// Whether the query is also searched translated into the index's other language (Chinese
+    /// ↔ English, word by word through the bundled CC-CEDICT lexicon) and the results fused:
+    /// `nil` translates when the index holds documents in the language the query is not
+    /// written in; `false` never, `true` always (when the lexicon is installed). A passage
+    /// found through the translation is marked ``SearchHit/translated``.
+    public var translate: Bool?
+
     /// From this many passage ids on, an automatic first stage scans codes (when built).
     public static let codesFrom = 100_000
 
     /// Settings; every `nil` takes the index's default.
-    public init(candidates: Int? = nil, lexicalWeight: Float? = nil, firstStage: FirstStage? = nil, refine: Int? = nil) {
+    public init(candidates: Int? = nil, lexicalWeight: Float? = nil, firstStage: FirstStage? = nil, refine: Int? = nil,
+                translate: Bool? = nil) {
+        self.translate = translate
         self.candidates = candidates
         self.lexicalWeight = lexicalWeight
         self.firstStage = firstStage
@@ -50,7 +59,7 @@ public struct SearchSettings: Sendable, Hashable, Codable {
     /// The settings with every `nil` replaced by `model`'s value.
     public func resolved(for model: EmbeddingModel) -> SearchSettings {
         SearchSettings(candidates: candidates ?? model.candidates, lexicalWeight: lexicalWeight ?? model.bm25Weight,
-                       firstStage: firstStage, refine: refine)
+                       firstStage: firstStage, refine: refine, translate: translate)
     }
 
     /// The first stage and refine depth a search of an index with `available` codes and

@@ -17,7 +17,7 @@ extension SiftIndex {
     /// - Complexity: O(passages · dimension) for stage 1, O(candidates · passage length) for stage 2.
     public func search(_ query: String, k: Int = 10, minScore: Float = 0, filter: SearchFilter = SearchFilter(),
                        settings: SearchSettings = SearchSettings()) -> [SearchHit] {
-        search(prepared: prepare(query), k: k, minScore: minScore, filter: filter, settings: settings)
+        search(prepared: prepare(query, settings: settings), k: k, minScore: minScore, filter: filter, settings: settings)
     }
 
     /// Searches many queries at once: stage 1 is one `cblas_sgemm` per tile of rows for the
@@ -27,7 +27,7 @@ extension SiftIndex {
                        settings: SearchSettings = SearchSettings(), threads: Int = 0) -> [[SearchHit]] {
         guard !queries.isEmpty else { return [] }
         let resolved = settings.values(for: model)
-        let prepared = queries.map { prepare($0) }
+        let prepared = queries.map { prepare($0, settings: settings) }
         let stage1 = matrix.search(batch: prepared.map(\.dense), k: max(k, resolved.candidates), allowed: rowMask(for: filter))
         let workers = max(1, min(threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount, queries.count))
         let out = UnsafeMutableBufferPointer<[SearchHit]>.allocate(capacity: queries.count)
@@ -39,7 +39,9 @@ extension SiftIndex {
             var rescorer = Rescorer(embedder: me.embedder)
             var i = worker
             while i < queries.count {
-                if !prepared[i].isEmpty && k > 0 {
+                if !prepared[i].translations.isEmpty {
+                    box.buffer[i] = me.search(prepared: prepared[i], k: k, minScore: minScore, filter: filter, settings: settings)
+                } else if !prepared[i].isEmpty && k > 0 {
                     box.buffer[i] = me.rank(stage1[i], query: prepared[i], k: k, minScore: minScore,
                                             lexicalWeight: resolved.lexicalWeight, rescorer: &rescorer)
                 }
@@ -52,10 +54,38 @@ extension SiftIndex {
     /// Search with an already prepared query (the composer prepares a question once).
     func search(prepared: PreparedQuery, k: Int, minScore: Float = 0, filter: SearchFilter = SearchFilter(),
                 settings: SearchSettings = SearchSettings()) -> [SearchHit] {
-        guard !prepared.isEmpty, k > 0 else { return [] }
-        let (candidates, everyRow) = stage1(prepared, k: k, filter: filter, settings: settings)
-        return stage2(candidates, everyRow: everyRow, query: prepared, k: k, minScore: minScore, settings: settings)
+        guard k > 0 else { return [] }
+        var hits: [SearchHit] = []
+        if !prepared.isEmpty {
+            let (candidates, everyRow) = stage1(prepared, k: k, filter: filter, settings: settings)
+            hits = stage2(candidates, everyRow: everyRow, query: prepared, k: k, minScore: minScore, settings: settings)
+        }
+        guard let translated = prepared.translations.first, !translated.isEmpty else { return hits }
+        let (candidates, everyRow) = stage1(translated, k: k, filter: filter, settings: settings)
+        let other = stage2(candidates, everyRow: everyRow, query: translated, k: k, minScore: 0, settings: settings)
+        return SiftIndex.fuse(hits, translated: other, k: k, minScore: minScore)
     }
+
+    /// The results of a query and of its translation in one list: the translation's scores
+    /// weighted down, each passage once with its better score, the best `k`.
+    static func fuse(_ hits: [SearchHit], translated: [SearchHit], k: Int, minScore: Float) -> [SearchHit] {
+        var best: [Int: SearchHit] = [:]
+        for var h in translated {
+            h.score *= SiftIndex.translationWeight
+            h.translated = true
+            if h.score >= minScore { best[h.passageID] = h }
+        }
+        for h in hits where h.score >= minScore {
+            if let seen = best[h.passageID], seen.score > h.score { continue }
+            best[h.passageID] = h
+        }
+        let fused = best.values.sorted { $0.score != $1.score ? $0.score > $1.score : $0.passageID < $1.passageID }.prefix(k)
+        return fused.enumerated().map { i, h in var h = h; h.rank = i + 1; return h }
+    }
+
+    /// The weight of a translated query's scores against the original query's: a passage
+    /// found in the question's own words outranks one found only through the lexicon.
+    static let translationWeight: Float = 0.8
 
     /// Stage 1: the candidates; `everyRow` when every allowed passage is one (stage 1 would
     /// only order them, and the ranking does not depend on that order, so no scan is done).
@@ -90,12 +120,17 @@ extension SiftIndex {
     public func timedSearch(_ query: String, k: Int = 10, settings: SearchSettings = SearchSettings())
         -> (hits: [SearchHit], stage1Rows: [Int], prepareMs: Double, stage1Ms: Double, stage2Ms: Double) {
         let t0 = DispatchTime.now().uptimeNanoseconds
-        let prepared = prepare(query)
+        let prepared = prepare(query, settings: settings)
         let t1 = DispatchTime.now().uptimeNanoseconds
-        guard !prepared.isEmpty, k > 0 else { return ([], [], Double(t1 - t0) / 1e6, 0, 0) }
-        let (candidates, everyRow) = stage1(prepared, k: k, filter: SearchFilter(), settings: settings)
+        let queries = ([prepared] + prepared.translations).filter { !$0.isEmpty }
+        guard !queries.isEmpty, k > 0 else { return ([], [], Double(t1 - t0) / 1e6, 0, 0) }
+        let stage1Results = queries.map { stage1($0, k: k, filter: SearchFilter(), settings: settings) }
+        let candidates = stage1Results[0].rows
         let t2 = DispatchTime.now().uptimeNanoseconds
-        let hits = stage2(candidates, everyRow: everyRow, query: prepared, k: k, minScore: 0, settings: settings)
+        let results = zip(queries, stage1Results).map { q, c in stage2(c.rows, everyRow: c.everyRow, query: q, k: k, minScore: 0, settings: settings) }
+        var hits = results[0]
+        if queries.count == 2 { hits = SiftIndex.fuse(prepared.isEmpty ? [] : results[0], translated: results.last!, k: k, minScore: 0) }
+        else if prepared.isEmpty { hits = SiftIndex.fuse([], translated: results[0], k: k, minScore: 0) }
         let t3 = DispatchTime.now().uptimeNanoseconds
         return (hits, candidates.map(\.row), Double(t1 - t0) / 1e6, Double(t2 - t1) / 1e6, Double(t3 - t2) / 1e6)
     }
@@ -210,6 +245,40 @@ extension SiftIndex {
     }
 
     func prepare(_ query: String) -> PreparedQuery { embedder.prepareQuery(query, statistics: statistics) }
+
+    /// `query` prepared for a search with `settings`: with its translation when the settings
+    /// translate (see ``SearchSettings/translate``).
+    func prepare(_ query: String, settings: SearchSettings) -> PreparedQuery {
+        var prepared = prepare(query)
+        if let translated = translation(of: query, settings: settings) {
+            prepared.translations = [prepare(translated)]
+            prepared.translatedText = translated
+        }
+        return prepared
+    }
+
+    /// `query` in the index's other language, when `settings` ask for it (by default: when
+    /// the index holds documents in the language the query is not in) and the lexicon has it.
+    func translation(of query: String, settings: SearchSettings) -> String? {
+        guard settings.translate != false, let lexicon = Lexicon.shared else { return nil }
+        let toEnglish = query.unicodeScalars.contains { ScriptClass.isCJK($0.value) }
+        if settings.translate == nil && (languageDocuments[toEnglish ? "en" : "zh"] ?? 0) == 0 { return nil }
+        return QueryTranslator(lexicon: lexicon, documentFrequency: { rarestDocumentFrequency($0) }).translate(query, toEnglish: toEnglish)
+    }
+
+    /// The number of passages `text`'s rarest word or CJK pair (a single CJK character when
+    /// it has no pair) occurs in; 0 when `text` has none of them.
+    func rarestDocumentFrequency(_ text: String) -> Int {
+        var scratch = Analyzer.Scratch()
+        var list = FeatureList()
+        embedder.analyzer.analyze(text[...], kinds: [.word, .cjkBigram, .cjkUnigram], into: &list, scratch: &scratch)
+        let hasPair = list.kinds.contains(.cjkBigram)
+        var rarest = Int.max
+        for (h, kind) in zip(list.hashes, list.kinds) where kind != .cjkUnigram || !hasPair {
+            rarest = min(rarest, statistics.documentFrequency(of: h))
+        }
+        return rarest == Int.max ? 0 : rarest
+    }
 
     /// Document ids of the stage-1 candidates for `query`, best first (for evaluating stage 1).
     @_spi(Benchmarks)

@@ -41,6 +41,8 @@ public struct SiftIndex: Sendable {
     /// Passage count, average length and document frequencies, updated exactly on every
     /// change (so an updated index equals a fresh build of the same documents).
     public private(set) var statistics: CorpusStatistics
+    /// Live documents per language (`Document/language`): whether a query needs translating.
+    private(set) var languageDocuments: [String: Int] = [:]
     /// Free-form description of what was indexed (used by caches to detect changes).
     public var corpusFingerprint: String = ""
 
@@ -73,7 +75,10 @@ public struct SiftIndex: Sendable {
         self.statistics = statistics
         self.corpusFingerprint = corpusFingerprint
         self.documentRows = documentRows
-        for (i, doc) in documents.enumerated() where documentLive[i] { documentSlot[doc.id] = i }
+        for (i, doc) in documents.enumerated() where documentLive[i] {
+            documentSlot[doc.id] = i
+            languageDocuments[doc.language, default: 0] += 1
+        }
     }
 
     // MARK: - Contents
@@ -175,6 +180,7 @@ public struct SiftIndex: Sendable {
         documentRows[slot] = documentRows[slot].lowerBound..<documentRows[slot].lowerBound
         documentLive[slot] = false
         documentSlot[id] = nil
+        languageDocuments[documentList[slot].language, default: 1] -= 1
         return true
     }
 
@@ -188,6 +194,7 @@ public struct SiftIndex: Sendable {
         documentList.append(doc.document)
         documentLive.append(true)
         documentSlot[doc.document.id] = slot
+        languageDocuments[doc.document.language, default: 0] += 1
         let first = rows.count
         precondition(matrix.count == first)
         matrix.add(rows: doc.passages.count, contentsOf: vectors)

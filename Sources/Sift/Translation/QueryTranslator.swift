@@ -1,0 +1,119 @@
+/// Translates a query word by word through the ``Lexicon``, so that a Chinese question can
+/// find English passages and the reverse: hashed n-grams cannot bridge scripts.
+///
+/// - Chinese → English: the Chinese question words are dropped, each CJK run is segmented by
+///   longest match against the headwords (at most ``Lexicon/maxHeadword`` characters), and
+///   each headword gives its glosses (the first senses; a gloss with a word that occurs
+///   nowhere in the corpus is left out). Everything that is not CJK (numbers, Latin names, codes) passes
+///   through unchanged.
+/// - English → Chinese: the words are matched longest first against the glosses (at most
+///   ``Lexicon/maxGlossWords`` words; names and acronyms by their case, other words
+///   lower-cased, a plural also as its singular); each gloss gives the headwords the corpus
+///   uses most (by document frequency, at most two). English stop words are dropped; other
+///   unmatched words pass through.
+///
+/// The translation is a bag of words for retrieval, not a sentence.
+struct QueryTranslator {
+    let lexicon: Lexicon
+    /// The number of indexed passages in which `text`'s rarest lexical feature occurs (0
+    /// when one does not occur at all, or `text` has none).
+    let documentFrequency: (String) -> Int
+
+    /// Glosses per Chinese headword.
+    static let glossesPerHeadword = 3
+    /// Headwords per English gloss.
+    static let headwordsPerGloss = 2
+
+    /// Single characters that glue a Chinese sentence together rather than say what it is about.
+    static let chineseFunctionCharacters: Set<String> = [
+        "的", "了", "是", "在", "和", "与", "及", "或", "被", "把", "对", "从", "向", "为", "以", "于", "也", "都", "就",
+        "而", "有", "个", "这", "那", "该", "其", "之", "着", "过", "得", "地", "吗", "呢", "吧", "啊",
+    ]
+    static let englishStopWords = Set(StopWords.english)
+
+    /// `query` in the other language, or nil when nothing of it is in the lexicon.
+    func translate(_ query: String, toEnglish: Bool) -> String? {
+        toEnglish ? chineseToEnglish(query) : englishToChinese(query)
+    }
+
+    func chineseToEnglish(_ query: String) -> String? {
+        let scalars = Array(QuestionWords.strip(query).unicodeScalars)
+        var out: [String] = []
+        var translated = false
+        var i = 0
+        while i < scalars.count {
+            guard ScriptClass.isCJK(scalars[i].value) else {
+                var j = i
+                while j < scalars.count && !ScriptClass.isCJK(scalars[j].value) { j += 1 }
+                out.append(String(String.UnicodeScalarView(scalars[i..<j])))
+                i = j
+                continue
+            }
+            var matched = 0
+            var runEnd = i
+            while runEnd < scalars.count && runEnd - i < Lexicon.maxHeadword && ScriptClass.isCJK(scalars[runEnd].value) { runEnd += 1 }
+            for length in stride(from: runEnd - i, through: 1, by: -1) {
+                let word = String(String.UnicodeScalarView(scalars[i..<(i + length)]))
+                if length == 1 && QueryTranslator.chineseFunctionCharacters.contains(word) { break }
+                guard let glosses = lexicon.chineseToEnglish.lookup(word) else { continue }
+                matched = length
+                for gloss in glosses.prefix(QueryTranslator.glossesPerHeadword) where documentFrequency(gloss) > 0 {
+                    out.append(gloss)
+                    translated = true
+                }
+                break
+            }
+            i += max(matched, 1)
+        }
+        return translated ? out.joined(separator: " ") : nil
+    }
+
+    func englishToChinese(_ query: String) -> String? {
+        // Words: runs of ASCII letters, digits, apostrophes and hyphens; anything else separates them.
+        var words: [String] = []
+        var current = ""
+        for s in query.unicodeScalars {
+            let v = s.value
+            if (v >= 0x30 && v <= 0x39) || ((v | 0x20) >= 0x61 && (v | 0x20) <= 0x7A) || v == 0x27 || v == 0x2D {
+                current.unicodeScalars.append(s)
+            } else {
+                if !current.isEmpty { words.append(current) }
+                current = ""
+                if ScriptClass.isCJK(v) { words.append(String(s)) }
+            }
+        }
+        if !current.isEmpty { words.append(current) }
+        var out: [String] = []
+        var translated = false
+        var i = 0
+        while i < words.count {
+            var matched = 0
+            for length in stride(from: min(Lexicon.maxGlossWords, words.count - i), through: 1, by: -1) {
+                let phrase = words[i..<(i + length)].joined(separator: " ")
+                let lower = phrase.lowercased()
+                if length == 1 && QueryTranslator.englishStopWords.contains(lower) { break }
+                var keys = [phrase]
+                if lower != phrase { keys.append(lower) }
+                if length == 1 && lower.count > 3 && lower.hasSuffix("s") {
+                    keys.append(String(lower.dropLast()))
+                    if lower.hasSuffix("es") { keys.append(String(lower.dropLast(2))) }
+                    if lower.hasSuffix("ies") { keys.append(String(lower.dropLast(3)) + "y") }
+                }
+                guard let headwords = keys.lazy.compactMap({ self.lexicon.englishToChinese.lookup($0) }).first else { continue }
+                matched = length
+                let used = headwords.map { ($0, documentFrequency($0)) }.filter { $0.1 > 0 }
+                for (word, _) in used.sorted(by: { $0.1 > $1.1 }).prefix(QueryTranslator.headwordsPerGloss) {
+                    out.append(word)
+                    translated = true
+                }
+                break
+            }
+            if matched == 0 {
+                if !QueryTranslator.englishStopWords.contains(words[i].lowercased()) { out.append(words[i]) }
+                matched = 1
+            }
+            i += matched
+        }
+        return translated ? out.joined(separator: " ") : nil
+    }
+}
