@@ -16,6 +16,8 @@ struct Ask: ParsableCommand {
 
     @OptionGroup(title: "Filters") var filters: FilterOptions
 
+    @OptionGroup var translation: TranslateOption
+
     @Option(help: "Output format: text, markdown or json.")
     var format: AnswerFormat = .text
 
@@ -42,7 +44,7 @@ struct Ask: ParsableCommand {
         try runOrExit {
             let renderer = try template.map { try AnswerRenderer(templateFile: URL(fileURLWithPath: $0)) } ?? AnswerRenderer()
             let composer = try AnswerComposer(topK: topK, minScore: minScore)
-            let engine = try source.engine(quiet: format == .json) { $0.composer = composer }
+            let engine = try source.engine(quiet: format == .json) { $0.composer = composer; $0.search.translate = translation.setting }
             let answer = engine.ask(question, filter: filters.filter)
             if let history {
                 do { try QuestionHistory(path: history).record(question, answer: answer) } catch {

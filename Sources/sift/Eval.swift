@@ -64,7 +64,20 @@ struct Eval: ParsableCommand {
     @Option(help: "Rows refined exactly after a code scan (default: 8 × candidates for sign, 2 × for int8).")
     var refine: Int?
 
-    var settings: SearchSettings { SearchSettings(candidates: candidates, lexicalWeight: lexicalWeight, firstStage: firstStage, refine: refine) }
+    @OptionGroup var translation: TranslateOption
+
+    @Option(name: .customLong("map-ids"), help: ArgumentHelp("Rewrite the queries' positive ids that start with FROM to start with TO instead (for asking one set's questions of a parallel set's passages, e.g. xquad-zh=xquad-en).", valueName: "FROM=TO"))
+    var mapIDs: String?
+
+    var settings: SearchSettings {
+        SearchSettings(candidates: candidates, lexicalWeight: lexicalWeight, firstStage: firstStage, refine: refine, translate: translation.setting)
+    }
+
+    /// `--map-ids` split at its "=".
+    var idMapping: (from: String, to: String)? {
+        guard let m = mapIDs, let eq = m.firstIndex(of: "=") else { return nil }
+        return (String(m[..<eq]), String(m[m.index(after: eq)...]))
+    }
 
     @Flag(help: "Measure the composed answers instead (the queries need gold \"answers\"): first, any, answered, statements per answer.")
     var answers = false
@@ -80,6 +93,9 @@ struct Eval: ParsableCommand {
     var details: String?
 
     func validate() throws {
+        if let m = mapIDs, idMapping == nil || idMapping!.from.isEmpty {
+            throw ValidationError("--map-ids: expected FROM=TO with a non-empty FROM, got '\(m)'")
+        }
         guard (10...1000).contains(k) else { throw ValidationError("-k must be in 10...1000, got \(k)") }
         do { try settings.validate() } catch {
             if case .invalidArgument(let name, let reason) = error {
@@ -93,7 +109,12 @@ struct Eval: ParsableCommand {
             let embeddingModel = try model.map { try EmbeddingModel.load(contentsOf: URL(fileURLWithPath: $0)) } ?? .default
             let loader = CorpusLoader()
             let corpus = try loader.loadJSONL(url: URL(fileURLWithPath: passages))
-            let labelled = try Eval.loadQueries(queries)
+            var labelled = try Eval.loadQueries(queries)
+            if let (from, to) = idMapping {
+                for i in labelled.indices {
+                    labelled[i].positives = Set(labelled[i].positives.map { $0.hasPrefix(from) ? to + $0.dropFirst(from.count) : $0 })
+                }
+            }
             if format == .text { progressLine("Indexing \(corpus.documents.count) passages …") }
             let t0 = Date()
             var index = try SiftIndex(model: embeddingModel, documents: corpus.documents)

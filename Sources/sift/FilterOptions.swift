@@ -29,3 +29,13 @@ struct FilterOptions: ParsableArguments {
         }
     }
 }
+
+/// `--translate`: whether a question is also searched in the corpus's other language.
+struct TranslateOption: ParsableArguments {
+    enum Mode: String, ExpressibleByArgument, CaseIterable { case auto, on, off }
+
+    @Option(help: ArgumentHelp("Also search the question translated between Chinese and English (word by word, CC-CEDICT lexicon): auto (when the corpus holds documents in the other language), on or off.", valueName: "MODE"))
+    var translate: Mode = .auto
+
+    var setting: Bool? { translate == .auto ? nil : translate == .on }
+}

@@ -42,6 +42,8 @@ struct Search: ParsableCommand {
 
     @OptionGroup(title: "Filters") var filters: FilterOptions
 
+    @OptionGroup var translation: TranslateOption
+
     @Option(name: .short, help: "Number of results.")
     var k: Int = 5
 
@@ -62,7 +64,7 @@ struct Search: ParsableCommand {
         try runOrExit {
             let queries: [String]
             if let batchFile { queries = try readQueries(batchFile) } else { queries = [query!] }
-            let engine = try source.engine(quiet: format == .json) { $0.questions = .none }
+            let engine = try source.engine(quiet: format == .json) { $0.questions = .none; $0.search.translate = translation.setting }
             let filter = filters.filter
             let results = batchFile == nil ? [engine.search(queries[0], k: k, filter: filter)]
                 : engine.search(batch: queries, k: k, filter: filter)

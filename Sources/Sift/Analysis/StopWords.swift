@@ -30,13 +30,36 @@ enum QuestionWords {
         "哪一個", "哪個", "哪裡", "哪兒", "何種", "何時", "誰", "有沒有", "嗎",
     ]
 
+    static let chineseUTF8: [[UInt8]] = chinese.map { Array($0.utf8) }
+
     /// `text` with every Chinese question word replaced by a space (so no CJK pair spans
     /// the gap). Text without CJK characters, and text that would keep no letter, digit or
     /// CJK character, comes back unchanged.
     static func strip(_ text: String) -> String {
         guard text.unicodeScalars.contains(where: { ScriptClass.isCJK($0.value) }) else { return text }
-        var s = text
-        for w in chinese where s.contains(w) { s = s.replacingOccurrences(of: w, with: " ") }
+        // Each word in turn, every occurrence replaced, on UTF-8 bytes (a whole character's
+        // bytes cannot match in the middle of another's; Foundation's search cost more than
+        // the rest of preparing a query).
+        var bytes = Array(text.utf8)
+        var changed = false
+        for w in chineseUTF8 {
+            var i = 0
+            var out: [UInt8] = []
+            var found = false
+            while i < bytes.count {
+                if bytes[i] == w[0], i + w.count <= bytes.count, bytes[i..<(i + w.count)].elementsEqual(w) {
+                    if !found { out.reserveCapacity(bytes.count); out.append(contentsOf: bytes[..<i]); found = true }
+                    out.append(0x20)
+                    i += w.count
+                } else {
+                    if found { out.append(bytes[i]) }
+                    i += 1
+                }
+            }
+            if found { bytes = out; changed = true }
+        }
+        guard changed else { return text }
+        let s = String(decoding: bytes, as: UTF8.self)
         return s.unicodeScalars.contains { ScriptClass.isCJK($0.value) || $0.properties.isAlphabetic || $0.properties.numericType != nil } ? s : text
     }
 

@@ -176,6 +176,8 @@ struct PreparedQuery: Sendable {
     var translations: [PreparedQuery] = []
     /// The text of `translations[0]`.
     var translatedText: String? = nil
+    /// The language `translations[0]` is in ("en" or "zh"): the passages it scores.
+    var translationLanguage: String? = nil
 
     @inline(__always) static func bloomBit(_ hash: UInt64) -> Int { Int(truncatingIfNeeded: hash >> 40) & 4095 }
 

@@ -28,7 +28,7 @@ extension SiftIndex {
         guard !queries.isEmpty else { return [] }
         let resolved = settings.values(for: model)
         let prepared = queries.map { prepare($0, settings: settings) }
-        let stage1 = matrix.search(batch: prepared.map(\.dense), k: max(k, resolved.candidates), allowed: rowMask(for: filter))
+        let stage1 = matrix.search(batch: prepared.map { combined($0).dense }, k: max(k, resolved.candidates), allowed: rowMask(for: filter))
         let workers = max(1, min(threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount, queries.count))
         let out = UnsafeMutableBufferPointer<[SearchHit]>.allocate(capacity: queries.count)
         out.initialize(repeating: [])
@@ -39,8 +39,8 @@ extension SiftIndex {
             var rescorer = Rescorer(embedder: me.embedder)
             var i = worker
             while i < queries.count {
-                if !prepared[i].translations.isEmpty {
-                    box.buffer[i] = me.search(prepared: prepared[i], k: k, minScore: minScore, filter: filter, settings: settings)
+                if !prepared[i].translations.isEmpty && k > 0 {
+                    box.buffer[i] = me.stage2(stage1[i], everyRow: false, query: prepared[i], k: k, minScore: minScore, settings: settings)
                 } else if !prepared[i].isEmpty && k > 0 {
                     box.buffer[i] = me.rank(stage1[i], query: prepared[i], k: k, minScore: minScore,
                                             lexicalWeight: resolved.lexicalWeight, rescorer: &rescorer)
@@ -55,15 +55,24 @@ extension SiftIndex {
     func search(prepared: PreparedQuery, k: Int, minScore: Float = 0, filter: SearchFilter = SearchFilter(),
                 settings: SearchSettings = SearchSettings()) -> [SearchHit] {
         guard k > 0 else { return [] }
-        var hits: [SearchHit] = []
-        if !prepared.isEmpty {
-            let (candidates, everyRow) = stage1(prepared, k: k, filter: filter, settings: settings)
-            hits = stage2(candidates, everyRow: everyRow, query: prepared, k: k, minScore: minScore, settings: settings)
+        if prepared.translations.first.map({ !$0.isEmpty }) == true {
+            let (candidates, everyRow) = stage1(combined(prepared), k: k, filter: filter, settings: settings)
+            return stage2(candidates, everyRow: everyRow, query: prepared, k: k, minScore: minScore, settings: settings)
         }
-        guard let translated = prepared.translations.first, !translated.isEmpty else { return hits }
-        let (candidates, everyRow) = stage1(translated, k: k, filter: filter, settings: settings)
-        let other = stage2(candidates, everyRow: everyRow, query: translated, k: k, minScore: 0, settings: settings)
-        return SiftIndex.fuse(hits, translated: other, k: k, minScore: minScore)
+        guard !prepared.isEmpty else { return [] }
+        let (candidates, everyRow) = stage1(prepared, k: k, filter: filter, settings: settings)
+        return stage2(candidates, everyRow: everyRow, query: prepared, k: k, minScore: minScore, settings: settings)
+    }
+
+    /// The query stage 1 scans for a query with a translation: the sum of the two (unit)
+    /// vectors, so that one scan finds the passages of either (the other language's passages
+    /// hardly share a feature with the original query, nor this language's with the translation).
+    func combined(_ prepared: PreparedQuery) -> PreparedQuery {
+        guard let translated = prepared.translations.first else { return prepared }
+        var scan = translated
+        if !prepared.isEmpty { for i in scan.dense.indices { scan.dense[i] += prepared.dense[i] } }
+        scan.translations = []
+        return scan
     }
 
     /// The results of a query and of its translation in one list: the translation's scores
@@ -85,7 +94,7 @@ extension SiftIndex {
 
     /// The weight of a translated query's scores against the original query's: a passage
     /// found in the question's own words outranks one found only through the lexicon.
-    static let translationWeight: Float = 0.8
+    static let translationWeight: Float = 0.5
 
     /// Stage 1: the candidates; `everyRow` when every allowed passage is one (stage 1 would
     /// only order them, and the ranking does not depend on that order, so no scan is done).
@@ -103,13 +112,28 @@ extension SiftIndex {
 
     /// Stage 2: the candidates re-scored exactly, the best `k` returned (when stage 1 was
     /// skipped, the results' dense scores are computed now).
+    ///
+    /// With a translation, each candidate is re-scored by the query in its document's
+    /// language: the translation scores the passages in its language (its scores weighted
+    /// by ``translationWeight``), the original query all others.
     func stage2(_ candidates: [ScoredRow], everyRow: Bool, query prepared: PreparedQuery, k: Int, minScore: Float,
                 settings: SearchSettings) -> [SearchHit] {
         var rescorer = Rescorer(embedder: embedder)
-        var hits = rank(candidates, query: prepared, k: k, minScore: minScore, lexicalWeight: settings.values(for: model).lexicalWeight,
-                        rescorer: &rescorer)
+        let lexicalWeight = settings.values(for: model).lexicalWeight
+        var hits: [SearchHit]
+        if let translated = prepared.translations.first, !translated.isEmpty, let language = prepared.translationLanguage {
+            let other = candidates.filter { documentList[Int(rows[$0.row].document)].language == language }
+            let own = prepared.isEmpty ? [] : candidates.filter { documentList[Int(rows[$0.row].document)].language != language }
+            let scale = SiftIndex.translationWeight
+            hits = SiftIndex.fuse(rank(own, query: prepared, k: k, minScore: minScore, lexicalWeight: lexicalWeight, rescorer: &rescorer),
+                                  translated: rank(other, query: translated, k: k, minScore: minScore / scale, lexicalWeight: lexicalWeight,
+                                                   rescorer: &rescorer),
+                                  k: k, minScore: minScore)
+        } else {
+            hits = rank(candidates, query: prepared, k: k, minScore: minScore, lexicalWeight: lexicalWeight, rescorer: &rescorer)
+        }
         if everyRow {
-            let dense = matrix.exactScores(rows: hits.map(\.passageID), query: prepared.dense)
+            let dense = matrix.exactScores(rows: hits.map(\.passageID), query: combined(prepared).dense)
             for i in hits.indices { hits[i].denseScore = dense[i] }
         }
         return hits
@@ -122,15 +146,11 @@ extension SiftIndex {
         let t0 = DispatchTime.now().uptimeNanoseconds
         let prepared = prepare(query, settings: settings)
         let t1 = DispatchTime.now().uptimeNanoseconds
-        let queries = ([prepared] + prepared.translations).filter { !$0.isEmpty }
-        guard !queries.isEmpty, k > 0 else { return ([], [], Double(t1 - t0) / 1e6, 0, 0) }
-        let stage1Results = queries.map { stage1($0, k: k, filter: SearchFilter(), settings: settings) }
-        let candidates = stage1Results[0].rows
+        let scan = combined(prepared)
+        guard !scan.isEmpty, k > 0 else { return ([], [], Double(t1 - t0) / 1e6, 0, 0) }
+        let (candidates, everyRow) = stage1(scan, k: k, filter: SearchFilter(), settings: settings)
         let t2 = DispatchTime.now().uptimeNanoseconds
-        let results = zip(queries, stage1Results).map { q, c in stage2(c.rows, everyRow: c.everyRow, query: q, k: k, minScore: 0, settings: settings) }
-        var hits = results[0]
-        if queries.count == 2 { hits = SiftIndex.fuse(prepared.isEmpty ? [] : results[0], translated: results.last!, k: k, minScore: 0) }
-        else if prepared.isEmpty { hits = SiftIndex.fuse([], translated: results[0], k: k, minScore: 0) }
+        let hits = stage2(candidates, everyRow: everyRow, query: prepared, k: k, minScore: 0, settings: settings)
         let t3 = DispatchTime.now().uptimeNanoseconds
         return (hits, candidates.map(\.row), Double(t1 - t0) / 1e6, Double(t2 - t1) / 1e6, Double(t3 - t2) / 1e6)
     }
@@ -250,26 +270,28 @@ extension SiftIndex {
     /// translate (see ``SearchSettings/translate``).
     func prepare(_ query: String, settings: SearchSettings) -> PreparedQuery {
         var prepared = prepare(query)
-        if let translated = translation(of: query, settings: settings) {
+        if let (translated, language) = translation(of: query, settings: settings) {
             prepared.translations = [prepare(translated)]
             prepared.translatedText = translated
+            prepared.translationLanguage = language
         }
         return prepared
     }
 
     /// `query` in the index's other language, when `settings` ask for it (by default: when
     /// the index holds documents in the language the query is not in) and the lexicon has it.
-    func translation(of query: String, settings: SearchSettings) -> String? {
+    func translation(of query: String, settings: SearchSettings) -> (text: String, language: String)? {
         guard settings.translate != false, let lexicon = Lexicon.shared else { return nil }
         let toEnglish = query.unicodeScalars.contains { ScriptClass.isCJK($0.value) }
         if settings.translate == nil && (languageDocuments[toEnglish ? "en" : "zh"] ?? 0) == 0 { return nil }
-        return QueryTranslator(lexicon: lexicon, documentFrequency: { rarestDocumentFrequency($0) }).translate(query, toEnglish: toEnglish)
+        var scratch = Analyzer.Scratch()
+        return QueryTranslator(lexicon: lexicon, documentFrequency: { rarestDocumentFrequency($0, scratch: &scratch) })
+            .translate(query, toEnglish: toEnglish).map { ($0, toEnglish ? "en" : "zh") }
     }
 
     /// The number of passages `text`'s rarest word or CJK pair (a single CJK character when
     /// it has no pair) occurs in; 0 when `text` has none of them.
-    func rarestDocumentFrequency(_ text: String) -> Int {
-        var scratch = Analyzer.Scratch()
+    func rarestDocumentFrequency(_ text: String, scratch: inout Analyzer.Scratch) -> Int {
         var list = FeatureList()
         embedder.analyzer.analyze(text[...], kinds: [.word, .cjkBigram, .cjkUnigram], into: &list, scratch: &scratch)
         let hasPair = list.kinds.contains(.cjkBigram)
