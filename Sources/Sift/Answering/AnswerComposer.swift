@@ -131,8 +131,16 @@ public struct AnswerComposer: Sendable {
                 pool.append(opening)
             }
         }
+        // Passages found through the question's translation are judged by the translation's
+        // terms (a Chinese question's words are nowhere in an English statement).
+        let translated = prepared.translations.first.flatMap { t in
+            prepared.translatedText.map { text in
+                (terms: QuestionTerms(query: t, analysis: analysis, question: text, analyzer: index.embedder.analyzer,
+                                      statistics: index.statistics), prepared: t)
+            }
+        }
         var candidates = self.candidates(pool[...], best: best.score, terms: terms, index: index, prepared: prepared,
-                                         rescorer: &rescorer, scratch: &scratch)
+                                         translated: translated, rescorer: &rescorer, scratch: &scratch)
 
         // Other meanings of an ambiguous term leave the main answer and get their own section.
         var otherMeanings: [(hit: SearchHit, range: Range<Int>)] = []
@@ -221,10 +229,12 @@ public struct AnswerComposer: Sendable {
     }
 
     /// Every statement of `hits`, with its features and ranker score.
-    func candidates(_ hits: ArraySlice<SearchHit>, best: Float, terms: QuestionTerms, index: SiftIndex, prepared: PreparedQuery,
+    func candidates(_ hits: ArraySlice<SearchHit>, best: Float, terms ownTerms: QuestionTerms, index: SiftIndex, prepared ownQuery: PreparedQuery,
+                    translated: (terms: QuestionTerms, prepared: PreparedQuery)? = nil,
                     rescorer: inout Rescorer, scratch: inout Analyzer.Scratch) -> [Candidate] {
         var result: [Candidate] = []
         for (rank, hit) in hits.enumerated() {
+            let (terms, prepared) = hit.translated && translated != nil ? translated! : (ownTerms, ownQuery)
             let text = hit.passage.text
             let previous = hit.passage.ordinal > 0 ? index.previousPassageText(of: hit) : nil
             let units = Statements.units(in: text, previousTableHeader: previous.flatMap(Statements.trailingTableHeader))

@@ -178,6 +178,8 @@ struct PreparedQuery: Sendable {
     var translatedText: String? = nil
     /// The language `translations[0]` is in ("en" or "zh"): the passages it scores.
     var translationLanguage: String? = nil
+    /// What a translated match's score is multiplied by (see `SiftIndex.translationWeight`).
+    var translationWeight: Float = 0
 
     @inline(__always) static func bloomBit(_ hash: UInt64) -> Int { Int(truncatingIfNeeded: hash >> 40) & 4095 }
 

@@ -64,23 +64,28 @@ extension SiftIndex {
         return stage2(candidates, everyRow: everyRow, query: prepared, k: k, minScore: minScore, settings: settings)
     }
 
-    /// The query stage 1 scans for a query with a translation: the sum of the two (unit)
-    /// vectors, so that one scan finds the passages of either (the other language's passages
-    /// hardly share a feature with the original query, nor this language's with the translation).
+    /// The query stage 1 scans for a query with a translation: the original's unit vector plus
+    /// the translation's times the weight its scores get in the end, so that one scan finds
+    /// the passages of either, ranked as the fusion will rank them (the other language's
+    /// passages hardly share a feature with the original query, nor this language's with the
+    /// translation).
     func combined(_ prepared: PreparedQuery) -> PreparedQuery {
         guard let translated = prepared.translations.first else { return prepared }
         var scan = translated
-        if !prepared.isEmpty { for i in scan.dense.indices { scan.dense[i] += prepared.dense[i] } }
+        if !prepared.isEmpty {
+            let w = prepared.translationWeight
+            for i in scan.dense.indices { scan.dense[i] = prepared.dense[i] + w * translated.dense[i] }
+        }
         scan.translations = []
         return scan
     }
 
     /// The results of a query and of its translation in one list: the translation's scores
     /// weighted down, each passage once with its better score, the best `k`.
-    static func fuse(_ hits: [SearchHit], translated: [SearchHit], k: Int, minScore: Float) -> [SearchHit] {
+    static func fuse(_ hits: [SearchHit], translated: [SearchHit], weight: Float, k: Int, minScore: Float) -> [SearchHit] {
         var best: [Int: SearchHit] = [:]
         for var h in translated {
-            h.score *= SiftIndex.translationWeight
+            h.score *= weight
             h.translated = true
             if h.score >= minScore { best[h.passageID] = h }
         }
@@ -92,8 +97,9 @@ extension SiftIndex {
         return fused.enumerated().map { i, h in var h = h; h.rank = i + 1; return h }
     }
 
-    /// The weight of a translated query's scores against the original query's: a passage
-    /// found in the question's own words outranks one found only through the lexicon.
+    /// The weight of a translated query's scores against the original query's, for a query
+    /// translated whole: a passage found in the question's own words outranks one found only
+    /// through the lexicon. A partial translation weighs its coverage times this.
     static let translationWeight: Float = 0.5
 
     /// Stage 1: the candidates; `everyRow` when every allowed passage is one (stage 1 would
@@ -124,11 +130,11 @@ extension SiftIndex {
         if let translated = prepared.translations.first, !translated.isEmpty, let language = prepared.translationLanguage {
             let other = candidates.filter { documentList[Int(rows[$0.row].document)].language == language }
             let own = prepared.isEmpty ? [] : candidates.filter { documentList[Int(rows[$0.row].document)].language != language }
-            let scale = SiftIndex.translationWeight
+            let scale = max(prepared.translationWeight, 1e-6)
             hits = SiftIndex.fuse(rank(own, query: prepared, k: k, minScore: minScore, lexicalWeight: lexicalWeight, rescorer: &rescorer),
                                   translated: rank(other, query: translated, k: k, minScore: minScore / scale, lexicalWeight: lexicalWeight,
                                                    rescorer: &rescorer),
-                                  k: k, minScore: minScore)
+                                  weight: scale, k: k, minScore: minScore)
         } else {
             hits = rank(candidates, query: prepared, k: k, minScore: minScore, lexicalWeight: lexicalWeight, rescorer: &rescorer)
         }
@@ -271,16 +277,17 @@ extension SiftIndex {
     func prepare(_ query: String, settings: SearchSettings) -> PreparedQuery {
         var prepared = prepare(query)
         if let (translated, language) = translation(of: query, settings: settings) {
-            prepared.translations = [prepare(translated)]
-            prepared.translatedText = translated
+            prepared.translations = [prepare(translated.text)]
+            prepared.translatedText = translated.text
             prepared.translationLanguage = language
+            prepared.translationWeight = SiftIndex.translationWeight * translated.coverage
         }
         return prepared
     }
 
     /// `query` in the index's other language, when `settings` ask for it (by default: when
     /// the index holds documents in the language the query is not in) and the lexicon has it.
-    func translation(of query: String, settings: SearchSettings) -> (text: String, language: String)? {
+    func translation(of query: String, settings: SearchSettings) -> (QueryTranslator.Translation, language: String)? {
         guard settings.translate != false, let lexicon = Lexicon.shared else { return nil }
         let toEnglish = query.unicodeScalars.contains { ScriptClass.isCJK($0.value) }
         if settings.translate == nil && (languageDocuments[toEnglish ? "en" : "zh"] ?? 0) == 0 { return nil }

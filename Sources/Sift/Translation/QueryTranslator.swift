@@ -12,8 +12,14 @@
 ///   uses most (by document frequency, at most two). English stop words are dropped; other
 ///   unmatched words pass through.
 ///
-/// The translation is a bag of words for retrieval, not a sentence.
+/// The translation is a bag of words for retrieval, not a sentence, with its coverage: the
+/// share of the query's content (CJK characters outside function characters and question
+/// words; English words outside stop words) that found a translation the corpus uses. A
+/// query whose topic words have no such translation ("明天北京会下雨吗" over a corpus without
+/// Beijing or rain) is left with its generic words, and its translation is worth little.
 struct QueryTranslator {
+    struct Translation { var text: String; var coverage: Float }
+
     let lexicon: Lexicon
     /// The number of indexed passages in which `text`'s rarest lexical feature occurs (0
     /// when one does not occur at all, or `text` has none).
@@ -32,14 +38,15 @@ struct QueryTranslator {
     static let englishStopWords = Set(StopWords.english)
 
     /// `query` in the other language, or nil when nothing of it is in the lexicon.
-    func translate(_ query: String, toEnglish: Bool) -> String? {
+    func translate(_ query: String, toEnglish: Bool) -> Translation? {
         toEnglish ? chineseToEnglish(query) : englishToChinese(query)
     }
 
-    func chineseToEnglish(_ query: String) -> String? {
+    func chineseToEnglish(_ query: String) -> Translation? {
         let scalars = Array(QuestionWords.strip(query).unicodeScalars)
         var out: [String] = []
         var translated = false
+        var content = 0, covered = 0
         var i = 0
         while i < scalars.count {
             guard ScriptClass.isCJK(scalars[i].value) else {
@@ -54,21 +61,24 @@ struct QueryTranslator {
             while runEnd < scalars.count && runEnd - i < Lexicon.maxHeadword && ScriptClass.isCJK(scalars[runEnd].value) { runEnd += 1 }
             for length in stride(from: runEnd - i, through: 1, by: -1) {
                 let word = String(String.UnicodeScalarView(scalars[i..<(i + length)]))
-                if length == 1 && QueryTranslator.chineseFunctionCharacters.contains(word) { break }
+                if length == 1 && QueryTranslator.chineseFunctionCharacters.contains(word) { matched = -1; break }
                 guard let glosses = lexicon.chineseToEnglish.lookup(word) else { continue }
                 matched = length
+                var used = false
                 for gloss in glosses.prefix(QueryTranslator.glossesPerHeadword) where documentFrequency(gloss) > 0 {
                     out.append(gloss)
-                    translated = true
+                    used = true
                 }
+                if used { covered += length; translated = true }
                 break
             }
+            if matched >= 0 { content += max(matched, 1) }
             i += max(matched, 1)
         }
-        return translated ? out.joined(separator: " ") : nil
+        return translated ? Translation(text: out.joined(separator: " "), coverage: Float(covered) / Float(max(content, 1))) : nil
     }
 
-    func englishToChinese(_ query: String) -> String? {
+    func englishToChinese(_ query: String) -> Translation? {
         // Words: runs of ASCII letters, digits, apostrophes and hyphens; anything else separates them.
         var words: [String] = []
         var current = ""
@@ -85,6 +95,7 @@ struct QueryTranslator {
         if !current.isEmpty { words.append(current) }
         var out: [String] = []
         var translated = false
+        var content = 0, covered = 0
         var i = 0
         while i < words.count {
             var matched = 0
@@ -106,14 +117,16 @@ struct QueryTranslator {
                     out.append(word)
                     translated = true
                 }
+                content += length
+                if !used.isEmpty { covered += length }
                 break
             }
             if matched == 0 {
-                if !QueryTranslator.englishStopWords.contains(words[i].lowercased()) { out.append(words[i]) }
+                if !QueryTranslator.englishStopWords.contains(words[i].lowercased()) { out.append(words[i]); content += 1 }
                 matched = 1
             }
             i += matched
         }
-        return translated ? out.joined(separator: " ") : nil
+        return translated ? Translation(text: out.joined(separator: " "), coverage: Float(covered) / Float(max(content, 1))) : nil
     }
 }

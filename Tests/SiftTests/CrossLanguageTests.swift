@@ -1,0 +1,106 @@
+import Foundation
+import Sift
+import Testing
+
+/// Chinese questions finding English passages and the reverse, through the bundled
+/// CC-CEDICT lexicon (`Models/lexicon`), tested through the public search and answer API.
+@Suite("Cross-language search")
+struct CrossLanguageTests {
+    static func document(_ id: String, title: String, language: String, _ text: String) -> ChunkedDocument {
+        ChunkedDocument(document: Document(id: id, title: title, source: "\(id).md", language: language, contentHash: 0),
+                        passages: [Passage(documentID: id, ordinal: 0, text: text, start: 0, end: text.unicodeScalars.count)])
+    }
+
+    /// Two English articles and two Chinese ones on other topics.
+    static func bilingualIndex() throws -> SiftIndex {
+        try SiftIndex(documents: [
+            document("en-kd", title: "Knowledge distillation", language: "en",
+                     "Knowledge distillation trains a small student model to imitate a large teacher model; the temperature softens the teacher's probabilities."),
+            document("en-bm25", title: "BM25", language: "en",
+                     "BM25 ranks documents by term frequency saturation and document length normalisation."),
+            document("zh-lora", title: "LoRA 低秩适配", language: "zh",
+                     "LoRA 冻结预训练权重，只训练两个低秩矩阵，显存占用大大降低。"),
+            document("zh-rain", title: "天气预报", language: "zh",
+                     "天气预报根据气压、湿度和风向推测明天是否下雨。"),
+        ], threads: 1)
+    }
+
+    @Test("A Chinese question finds the English article through its translation, marked translated")
+    func chineseFindsEnglish() throws {
+        let index = try Self.bilingualIndex()
+        let hits = index.search("知识蒸馏的温度有什么用", k: 3)
+        let first = try #require(hits.first)
+        #expect(first.document.id == "en-kd")
+        #expect(first.translated)
+        // Without translation the English article has nothing in common with the question.
+        let plain = index.search("知识蒸馏的温度有什么用", k: 3, settings: SearchSettings(translate: false))
+        #expect(!plain.contains { $0.document.id == "en-kd" })
+        #expect(plain.allSatisfy { !$0.translated })
+    }
+
+    @Test("An English question finds the Chinese article; a passage in the question's language still wins when it answers")
+    func englishFindsChinese() throws {
+        let index = try Self.bilingualIndex()
+        let hits = index.search("weather forecast rain tomorrow", k: 3)
+        #expect(hits.first?.document.id == "zh-rain")
+        #expect(hits.first?.translated == true)
+        // BM25 is answered by its own English article, untranslated, ahead of any translation.
+        let own = index.search("BM25 term frequency saturation", k: 3)
+        #expect(own.first?.document.id == "en-bm25")
+        #expect(own.first?.translated == false)
+    }
+
+    @Test("Mixed text: Latin names and numbers pass through the translation unchanged")
+    func mixedText() throws {
+        let index = try Self.bilingualIndex()
+        let hits = index.search("BM25 的文档长度归一化", k: 2)
+        #expect(hits.first?.document.id == "en-bm25")
+    }
+
+    @Test("A monolingual index is searched exactly as without translation")
+    func monolingualUnchanged() throws {
+        let index = try SiftIndex(documents: [
+            Self.document("a", title: "LoRA", language: "zh", "LoRA 冻结预训练权重，只训练低秩矩阵。"),
+            Self.document("b", title: "量化", language: "zh", "量化把权重从 16 位浮点压缩到 4 位整数。"),
+        ], threads: 1)
+        for q in ["LoRA 训练哪些参数", "what is quantization", "量化是什么", ""] {
+            #expect(index.search(q, k: 2) == index.search(q, k: 2, settings: SearchSettings(translate: false)), "query '\(q)'")
+        }
+        // Forcing it on searches the translation too, and finds nothing new in Chinese text.
+        #expect(index.search("quantization weights", k: 2, settings: SearchSettings(translate: true)).first?.document.id == "b")
+    }
+
+    @Test("A question whose topic words have no translation in the corpus does not borrow the other language's passages")
+    func untranslatableTopicStaysWeak() throws {
+        let index = try Self.bilingualIndex()
+        // 股价 ("stock price") occurs in no English passage: only generic words would be left.
+        let hits = index.search("特斯拉今天的股价是多少", k: 3)
+        #expect(hits.allSatisfy { $0.score < 0.1 }, "\(hits.map { ($0.document.id, $0.score) })")
+    }
+
+    @Test("Batch search equals one search at a time with translation")
+    func batchEqualsSingle() throws {
+        let index = try Self.bilingualIndex()
+        let queries = ["知识蒸馏是什么", "weather forecast rain", "LoRA 显存", "BM25", "", "随便问问 random words"]
+        let batch = index.search(batch: queries, k: 3, threads: 2)
+        for (q, hits) in zip(queries, batch) {
+            let single = index.search(q, k: 3)
+            #expect(hits.map(\.passageID) == single.map(\.passageID), "query '\(q)'")
+            #expect(zip(hits, single).allSatisfy { abs($0.score - $1.score) < 1e-5 && $0.translated == $1.translated }, "query '\(q)'")
+        }
+    }
+
+    @Test("Bundled corpus: Chinese questions answered from the English article, cited, marked as the other language")
+    func answersFromTheOtherLanguage() throws {
+        let engine = try Shared.engine.get()
+        for q in ["知识蒸馏是什么", "蒸馏是什么", "蒸馏损失为什么要乘以 T 的平方"] {
+            let answer = engine.ask(q)
+            #expect(answer.answered, "'\(q)' declined")
+            let lead = try #require(answer.lead, "'\(q)' has no lead")
+            #expect(lead.language == "en" && answer.language == "zh", "'\(q)': lead in \(lead.language)")
+            let cited = answer.references[lead.citations[0] - 1]
+            #expect(cited.source == "en/knowledge-distillation.md", "'\(q)' cites \(cited.source)")
+            #expect(cited.passage.contains(lead.text), "'\(q)': the lead is quoted verbatim from the passage it cites")
+        }
+    }
+}
