@@ -8,7 +8,7 @@
 ///   through unchanged.
 /// - English → Chinese: the words are matched longest first against the glosses (at most
 ///   ``Lexicon/maxGlossWords`` words; names and acronyms by their case, other words
-///   lower-cased, a plural also as its singular); each gloss gives the headwords the corpus
+///   lower-cased, then other forms: singular, -ing, -ed, -ation → verb); each gloss gives the headwords the corpus
 ///   uses most (by document frequency, at most two). English stop words are dropped; other
 ///   unmatched words pass through.
 ///
@@ -78,6 +78,22 @@ struct QueryTranslator {
         return translated ? Translation(text: out.joined(separator: " "), coverage: Float(covered) / Float(max(content, 1))) : nil
     }
 
+    /// Other forms a lexicon may list `word` under: singular for a plural, the verb for an
+    /// -ing / -ed / -ation / -ization form (lower-case ASCII; longest suffix first).
+    static func baseForms(of word: String) -> [String] {
+        guard word.count > 3 else { return [] }
+        let rules: [(String, [String])] = [
+            ("ization", ["ize", "ise"]), ("isation", ["ise", "ize"]), ("ation", ["ate", "e", ""]), ("ies", ["y"]), ("ing", ["", "e"]),
+            ("ied", ["y"]), ("ed", ["", "e"]), ("es", ["", "e"]), ("s", [""]),
+        ]
+        var out: [String] = []
+        for (suffix, replacements) in rules where word.hasSuffix(suffix) && word.count > suffix.count + 2 {
+            let stem = word.dropLast(suffix.count)
+            out += replacements.map { stem + $0 }
+        }
+        return out
+    }
+
     func englishToChinese(_ query: String) -> Translation? {
         // Words: runs of ASCII letters, digits, apostrophes and hyphens; anything else separates them.
         var words: [String] = []
@@ -105,14 +121,21 @@ struct QueryTranslator {
                 if length == 1 && QueryTranslator.englishStopWords.contains(lower) { break }
                 var keys = [phrase]
                 if lower != phrase { keys.append(lower) }
-                if length == 1 && lower.count > 3 && lower.hasSuffix("s") {
-                    keys.append(String(lower.dropLast()))
-                    if lower.hasSuffix("es") { keys.append(String(lower.dropLast(2))) }
-                    if lower.hasSuffix("ies") { keys.append(String(lower.dropLast(3)) + "y") }
+                if length == 1 { keys += QueryTranslator.baseForms(of: lower) }
+                // The first form whose headwords the corpus uses (a gloss may exist only for
+                // another form: "quantization" is 量子化, "quantize" 量化).
+                var found: [String]? = nil
+                var used: [(String, Int)] = []
+                for key in keys {
+                    guard let headwords = lexicon.englishToChinese.lookup(key) else { continue }
+                    if found == nil { found = headwords }
+                    used = headwords.map { ($0, documentFrequency($0)) }.filter { $0.1 > 0 }
+                    if !used.isEmpty { break }
                 }
-                guard let headwords = keys.lazy.compactMap({ self.lexicon.englishToChinese.lookup($0) }).first else { continue }
+                guard found != nil else { continue }
                 matched = length
-                let used = headwords.map { ($0, documentFrequency($0)) }.filter { $0.1 > 0 }
+                // The words themselves too: Chinese text writes many English names and terms as they are.
+                if length > 1 || !QueryTranslator.englishStopWords.contains(lower) { out.append(phrase) }
                 for (word, _) in used.sorted(by: { $0.1 > $1.1 }).prefix(QueryTranslator.headwordsPerGloss) {
                     out.append(word)
                     translated = true
