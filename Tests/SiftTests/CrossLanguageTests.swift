@@ -82,6 +82,36 @@ struct CrossLanguageTests {
         #expect(hits.allSatisfy { $0.score < 0.1 }, "\(hits.map { ($0.document.id, $0.score) })")
     }
 
+    @Test("Term pairs the corpus writes translate words no dictionary has, both ways; they follow updates and survive a reopen")
+    func termPairs() throws {
+        // "zorblax quuxing" and 甲乙检索法 are in no dictionary: only the article's own gloss joins them.
+        let zh = Self.document("zh-z", title: "甲乙检索法", language: "zh", "甲乙检索法（Zorblax Quuxing）把候选段落分成两组再打分。")
+        let en = Self.document("en-z", title: "Zorblax quuxing", language: "en", "Zorblax quuxing scores candidate passages in two groups.")
+        let other = Self.document("en-o", title: "Other", language: "en", "Vector search ranks passages by cosine similarity.")
+        var index = try SiftIndex(documents: [zh, other], threads: 1)
+        let found = index.search("what is zorblax quuxing", k: 2)
+        #expect(found.first?.document.id == "zh-z" && found.first?.translated == true, "\(found.map { ($0.document.id, $0.translated) })")
+        index.add(en)
+        let reverse = index.search("甲乙检索法是什么", k: 3)
+        #expect(reverse.contains { $0.document.id == "en-z" && $0.translated }, "\(reverse.map { ($0.document.id, $0.translated) })")
+        // An article that uses the term without the gloss is found through the pair another
+        // article wrote, until that article is removed.
+        index.add(Self.document("zh-plain", title: "分组打分", language: "zh", "甲乙检索法把候选段落分成两组再打分。"))
+        #expect(index.search("zorblax quuxing", k: 3).contains { $0.document.id == "zh-plain" && $0.translated })
+        index.remove(documentID: "zh-z")
+        #expect(!index.search("zorblax quuxing", k: 3).contains { $0.document.language == "zh" })
+        // Written and opened again: the same results, pairs included.
+        index.add(zh)
+        try withTemporaryDirectory { dir in
+            let url = dir.appendingPathComponent("pairs.siftindex")
+            try index.write(to: url)
+            let reopened = try SiftIndex.open(url)
+            for q in ["甲乙检索法是什么", "what is zorblax quuxing", "vector search"] {
+                #expect(reopened.search(q, k: 3) == index.search(q, k: 3), "query '\(q)'")
+            }
+        }
+    }
+
     @Test("Batch search equals one search at a time with translation")
     func batchEqualsSingle() throws {
         let index = try Self.bilingualIndex()
@@ -102,6 +132,8 @@ struct CrossLanguageTests {
             ("蒸馏损失为什么要乘以 T 的平方", "en/knowledge-distillation.md"), ("DistilBERT 比 BERT 小多少", "en/knowledge-distillation.md"),
             ("序列级蒸馏是什么", "en/knowledge-distillation.md"),
             ("What is Gemini?", "zh/gemini-instruction-tuning.md"), ("When was Gemini released?", "zh/gemini-instruction-tuning.md"),
+            // Through the term pair the article writes: 数据混合比例（data mixture ratio）.
+            ("How did the Gemini team choose the data mixture ratio?", "zh/gemini-instruction-tuning.md"),
         ]
         for (q, source) in cases {
             let answer = engine.ask(q)

@@ -65,6 +65,12 @@ extension SiftIndex {
         sections.append((.statistics, statW.bytes))
         sections.append((.model, Array((try? encoder.encode(model)) ?? Data())))
         sections.append((.meta, Array((try? encoder.encode(["corpusFingerprint": corpusFingerprint])) ?? Data())))
+        var termW = BinaryWriter()
+        for pairs in documentTerms {
+            termW.u32(UInt32(pairs.count))
+            for p in pairs { termW.string(p.chinese); termW.string(p.english) }
+        }
+        sections.append((.termPairs, termW.bytes))
 
         // Layout: header page, matrix (page-aligned), then the other sections 8-aligned.
         let matrixBytes = matrix.matrixBytes
@@ -320,10 +326,26 @@ extension SiftIndex {
             }
             features = FeatureStore(mapped: m)
         }
+        // Term pairs (optional section; without it they are found again in the texts).
+        var documentTerms: [[TermPair]]? = nil
+        if entries[.termPairs] != nil {
+            var tr = BinaryReader(bytes(.termPairs), path: path, section: "termPairs")
+            var all: [[TermPair]] = []
+            all.reserveCapacity(documentCount)
+            for _ in 0..<documentCount {
+                let n = Int(try tr.u32())
+                guard n <= 1 << 20 else { throw corrupt("termPairs section has an implausible count (\(n))") }
+                var pairs: [TermPair] = []
+                for _ in 0..<n { pairs.append(TermPair(chinese: try tr.string(max: 1 << 12), english: try tr.string(max: 1 << 12))) }
+                all.append(pairs)
+            }
+            guard tr.offset == bytes(.termPairs).count else { throw corrupt("termPairs section has trailing bytes") }
+            documentTerms = all
+        }
         return try SiftIndex(model: model, documents: storedDocs.map(\.document), documentLive: storedDocs.map(\.live),
                              rows: rows, documentRows: documentRows, texts: texts, features: features, matrix: flatWithCodes,
                              statistics: CorpusStatistics(passageCount: passageCount, totalLexicalLength: totalLength, documentFrequency: df),
-                             corpusFingerprint: meta["corpusFingerprint"] ?? "")
+                             corpusFingerprint: meta["corpusFingerprint"] ?? "", documentTerms: documentTerms)
     }
 
     /// Verifies every checksum of the index file at `url`, the matrix included.

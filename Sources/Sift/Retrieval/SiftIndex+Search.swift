@@ -292,7 +292,7 @@ extension SiftIndex {
         let toEnglish = query.unicodeScalars.contains { ScriptClass.isCJK($0.value) }
         if settings.translate == nil && (languageDocuments[toEnglish ? "en" : "zh"] ?? 0) == 0 { return nil }
         var scratch = Analyzer.Scratch()
-        return QueryTranslator(lexicon: lexicon, documentFrequency: { rarestDocumentFrequency($0, scratch: &scratch) })
+        return QueryTranslator(lexicon: lexicon, terms: terms, documentFrequency: { rarestDocumentFrequency($0, scratch: &scratch) })
             .translate(query, toEnglish: toEnglish).map { ($0, toEnglish ? "en" : "zh") }
     }
 

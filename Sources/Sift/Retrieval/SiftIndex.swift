@@ -43,6 +43,10 @@ public struct SiftIndex: Sendable {
     public private(set) var statistics: CorpusStatistics
     /// Live documents per language (`Document/language`): whether a query needs translating.
     private(set) var languageDocuments: [String: Int] = [:]
+    /// The term pairs each document writes ("知识蒸馏（Knowledge Distillation）"), by slot; and
+    /// all of them, which translation tries before the lexicon.
+    private(set) var documentTerms: [[TermPair]] = []
+    private(set) var terms = TermTable()
     /// Free-form description of what was indexed (used by caches to detect changes).
     public var corpusFingerprint: String = ""
 
@@ -63,7 +67,7 @@ public struct SiftIndex: Sendable {
 
     init(model: EmbeddingModel, documents: [Document], documentLive: [Bool], rows: RowStore, documentRows: [Range<Int>],
          texts: TextStore, features: FeatureStore, matrix: FlatIndex, statistics: CorpusStatistics,
-         corpusFingerprint: String) throws(SiftError) {
+         corpusFingerprint: String, documentTerms: [[TermPair]]? = nil) throws(SiftError) {
         self.model = model
         embedder = try Embedder(model: model)
         documentList = documents
@@ -79,6 +83,17 @@ public struct SiftIndex: Sendable {
             documentSlot[doc.id] = i
             languageDocuments[doc.language, default: 0] += 1
         }
+        // A file written before term pairs were stored: found again in the stored texts.
+        self.documentTerms = documentTerms ?? documents.indices.map { slot in
+            documentLive[slot] ? SiftIndex.termPairs(title: documents[slot].title, passages: documentRows[slot].map { texts[$0] }) : []
+        }
+        for pairs in self.documentTerms { terms.add(pairs) }
+    }
+
+    /// The term pairs of a document's title and passages.
+    static func termPairs(title: String, passages: [String]) -> [TermPair] {
+        var seen = Set<TermPair>()
+        return ([title] + passages).flatMap(TermPairMiner.pairs(in:)).filter { seen.insert($0).inserted }
     }
 
     // MARK: - Contents
@@ -181,6 +196,8 @@ public struct SiftIndex: Sendable {
         documentLive[slot] = false
         documentSlot[id] = nil
         languageDocuments[documentList[slot].language, default: 1] -= 1
+        terms.remove(documentTerms[slot])
+        documentTerms[slot] = []
         return true
     }
 
@@ -195,6 +212,9 @@ public struct SiftIndex: Sendable {
         documentLive.append(true)
         documentSlot[doc.document.id] = slot
         languageDocuments[doc.document.language, default: 0] += 1
+        let pairs = SiftIndex.termPairs(title: doc.document.title, passages: doc.passages.map(\.text))
+        documentTerms.append(pairs)
+        terms.add(pairs)
         let first = rows.count
         precondition(matrix.count == first)
         matrix.add(rows: doc.passages.count, contentsOf: vectors)

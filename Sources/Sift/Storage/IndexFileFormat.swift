@@ -12,6 +12,7 @@
 /// | | meta: JSON (corpus fingerprint) |
 /// | 64-aligned | signCodes, int8Codes (optional): the first-stage codes of the rows (see ``FirstStage``), `rows × bytesPerRow` |
 /// | | features (version 2): the forward index, each passage's sorted distinct feature hashes and their term frequencies (see `FeatureStore`) |
+/// | | termPairs (optional): per document, the Chinese–English term pairs its text writes ("知识蒸馏（Knowledge Distillation）"): a count, then each pair's two length-prefixed UTF-8 strings; files without it find them again in the texts on open |
 ///
 /// Version 1 files (without the features section) still open; their passages are re-scored
 /// from their text. Sections of unknown kinds are skipped, so optional sections can be added
@@ -23,7 +24,7 @@ enum IndexFileFormat {
     static let rowRecordSize = 40
 
     enum Section: UInt32, CaseIterable {
-        case matrix = 1, rows, texts, documents, statistics, model, meta, features, signCodes, int8Codes
+        case matrix = 1, rows, texts, documents, statistics, model, meta, features, signCodes, int8Codes, termPairs
         var name: String { "\(self)" }
         /// Sections a file of `version` must have.
         static func required(in version: UInt32) -> [Section] {

@@ -1,6 +1,9 @@
 /// Translates a query word by word through the ``Lexicon``, so that a Chinese question can
 /// find English passages and the reverse: hashed n-grams cannot bridge scripts.
 ///
+/// The corpus's own term pairs (`TermTable`: "知识蒸馏（Knowledge Distillation）" in an article)
+/// are tried first, longest first, in both directions.
+///
 /// - Chinese → English: the Chinese question words are dropped, each CJK run is segmented by
 ///   longest match against the headwords (at most ``Lexicon/maxHeadword`` characters), and
 ///   each headword gives its glosses (the first senses; a gloss with a word that occurs
@@ -21,6 +24,8 @@ struct QueryTranslator {
     struct Translation { var text: String; var coverage: Float }
 
     let lexicon: Lexicon
+    /// The corpus's own term pairs, tried before the lexicon.
+    var terms = TermTable()
     /// The number of indexed passages in which `text`'s rarest lexical feature occurs (0
     /// when one does not occur at all, or `text` has none).
     let documentFrequency: (String) -> Int
@@ -58,8 +63,27 @@ struct QueryTranslator {
             }
             var matched = 0
             var runEnd = i
-            while runEnd < scalars.count && runEnd - i < Lexicon.maxHeadword && ScriptClass.isCJK(scalars[runEnd].value) { runEnd += 1 }
-            for length in stride(from: runEnd - i, through: 1, by: -1) {
+            while runEnd < scalars.count && runEnd - i < max(Lexicon.maxHeadword, terms.longestChinese) && ScriptClass.isCJK(scalars[runEnd].value) {
+                runEnd += 1
+            }
+            // The corpus's own terms first: "知识蒸馏" as its articles gloss it.
+            if !terms.isEmpty {
+                for length in stride(from: min(runEnd - i, terms.longestChinese), through: 2, by: -1) {
+                    let word = String(String.UnicodeScalarView(scalars[i..<(i + length)]))
+                    guard let english = terms.english(for: word) else { continue }
+                    out += english
+                    matched = length
+                    break
+                }
+                if matched > 0 {
+                    translated = true
+                    covered += matched
+                    content += matched
+                    i += matched
+                    continue
+                }
+            }
+            for length in stride(from: min(runEnd - i, Lexicon.maxHeadword), through: 1, by: -1) {
                 let word = String(String.UnicodeScalarView(scalars[i..<(i + length)]))
                 if length == 1 && QueryTranslator.chineseFunctionCharacters.contains(word) { matched = -1; break }
                 guard let glosses = lexicon.chineseToEnglish.lookup(word) else { continue }
@@ -115,6 +139,23 @@ struct QueryTranslator {
         var i = 0
         while i < words.count {
             var matched = 0
+            if !terms.isEmpty {
+                for length in stride(from: min(terms.longestEnglish, words.count - i), through: 1, by: -1) {
+                    let phrase = words[i..<(i + length)].joined(separator: " ")
+                    guard let chinese = terms.chinese(for: phrase) else { continue }
+                    out.append(phrase)
+                    out += chinese
+                    matched = length
+                    break
+                }
+                if matched > 0 {
+                    translated = true
+                    covered += matched
+                    content += matched
+                    i += matched
+                    continue
+                }
+            }
             for length in stride(from: min(Lexicon.maxGlossWords, words.count - i), through: 1, by: -1) {
                 let phrase = words[i..<(i + length)].joined(separator: " ")
                 let lower = phrase.lowercased()
