@@ -13,6 +13,8 @@ struct SearchResult: Encodable {
     var start: Int
     var end: Int
     var text: String
+    /// Found through the query's translation into the other language.
+    var translated: Bool
 
     init(_ hit: SearchHit) {
         rank = hit.rank
@@ -23,6 +25,7 @@ struct SearchResult: Encodable {
         start = hit.passage.start
         end = hit.passage.end
         text = hit.passage.text
+        translated = hit.translated
     }
 }
 
@@ -82,7 +85,8 @@ struct Search: ParsableCommand {
                     if hits.isEmpty { print("(no matching passage)") }
                     for h in hits {
                         let text = h.passage.text.replacingOccurrences(of: "\n", with: " ")
-                        print(String(format: "%2d. %.3f  %@ [%d..<%d]  %@", h.rank, h.score, h.document.id, h.passage.start, h.passage.end, h.document.title))
+                        print(String(format: "%2d. %.3f  %@ [%d..<%d]  %@", h.rank, h.score, h.document.id, h.passage.start, h.passage.end, h.document.title)
+                              + (h.translated ? "  (via translation)" : ""))
                         print("    " + (text.count > 200 ? String(text.prefix(200)) + "…" : text))
                     }
                     if batchFile != nil { print("") }
