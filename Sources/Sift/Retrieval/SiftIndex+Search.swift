@@ -319,7 +319,7 @@ extension SiftIndex {
     /// `settings` choose (for comparing code scans with the exact one).
     @_spi(Benchmarks)
     public func stage1Rows(for query: String, settings: SearchSettings = SearchSettings()) -> [Int] {
-        let prepared = prepare(query)
+        let prepared = combined(prepare(query, settings: settings))
         guard !prepared.isEmpty else { return [] }
         let candidates = settings.values(for: model).candidates
         let (stage, refine) = settings.stage(available: matrix.availableFirstStages, rows: matrix.count, candidates: candidates)
