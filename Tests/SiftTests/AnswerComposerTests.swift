@@ -52,7 +52,8 @@ struct AnswerComposerTests {
         ("什么是 RLHF？", "zh/rlhf.md"),
         ("什么是检索增强生成", "zh/rag-retrieval-augmented-generation.md"),
         ("STFT 是什么", "zh/stft-short-time-fourier-transform.md"),
-        ("LoRA 和 QLoRA 有什么区别？", "zh/lora-qlora.md"),
+        // The English article, found through the translation, gives the lead (its QLoRA sentence).
+        ("LoRA 和 QLoRA 有什么区别？", "zh/lora-qlora.md|en/lora.md"),
         ("大模型为什么会产生幻觉？", "zh/llm-hallucination.md"),
         ("BM25 是怎么排序的？", "zh/bm25-ranking.md"),
         ("ComfyUI 的 Flux 模型文件放在哪里？", "zh/comfyui-flux-model-files.md"),
@@ -67,7 +68,9 @@ struct AnswerComposerTests {
         let a = try engine().ask(question)
         #expect(a.answered, "'\(question)' is covered by \(article) but not answered; nearest: \(a.references.map(\.source))")
         let cited = Set(statements(a).flatMap(\.citations).map { a.references[$0 - 1].source })
-        #expect(cited.contains(article), "'\(question)' does not cite \(article); cited: \(cited.sorted())")
+        // "a|b": either article (the same topic in both languages).
+        let articles = article.split(separator: "|").map(String.init)
+        #expect(articles.contains(where: cited.contains), "'\(question)' does not cite \(article); cited: \(cited.sorted())")
     }
 
     @Test("References point at real spans of real articles", arguments: ["什么是sft?", "What is RLHF?", "BM25 是怎么排序的？"])

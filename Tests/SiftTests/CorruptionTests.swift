@@ -13,7 +13,7 @@ struct IndexFileBytes {
     static let headerSize = 4096
     static let tableStart = 48
     static let entrySize = 32
-    static let kindNames: [UInt32: String] = [1: "matrix", 2: "rows", 3: "texts", 4: "documents", 5: "statistics", 6: "model", 7: "meta", 8: "features"]
+    static let kindNames: [UInt32: String] = [1: "matrix", 2: "rows", 3: "texts", 4: "documents", 5: "statistics", 6: "model", 7: "meta", 8: "features", 11: "termPairs"]
 
     struct Section {
         var kind: UInt32
@@ -218,7 +218,7 @@ struct CorruptionTests {
             let file = fixture.file
             #expect(TestChecksum.compute(file.bytes[0..<(IndexFileBytes.headerSize - 8)]) == file.u64(at: IndexFileBytes.headerSize - 8))
             for s in file.sections { #expect(TestChecksum.compute(file.bytes[s.range]) == file.u64(at: s.entryOffset + 24), "\(s.name)") }
-            #expect(file.sections.map(\.name) == ["matrix", "rows", "texts", "documents", "statistics", "model", "meta", "features"])
+            #expect(file.sections.map(\.name) == ["matrix", "rows", "texts", "documents", "statistics", "model", "meta", "termPairs", "features"])
         }
     }
 

@@ -9,7 +9,7 @@ import Testing
 /// length (i64), checksum (u64); the header is 4096 bytes with its checksum in the last 8.
 struct IndexLayout {
     static let headerSize = 4096
-    static let sectionNames: [UInt32: String] = [1: "matrix", 2: "rows", 3: "texts", 4: "documents", 5: "statistics", 6: "model", 7: "meta", 8: "features"]
+    static let sectionNames: [UInt32: String] = [1: "matrix", 2: "rows", 3: "texts", 4: "documents", 5: "statistics", 6: "model", 7: "meta", 8: "features", 11: "termPairs"]
     var sections: [(name: String, range: Range<Int>)] = []
 
     init(_ bytes: [UInt8]) {
@@ -189,7 +189,7 @@ struct IndexFileTests {
 
     @Test("A flipped byte in any part of the file throws corruptIndex", arguments: [
         "magic", "fingerprint", "dimension", "row count", "section table", "model identifier", "header padding",
-        "header checksum", "matrix", "rows", "texts", "documents", "statistics", "model", "meta",
+        "header checksum", "matrix", "rows", "texts", "documents", "statistics", "model", "meta", "termPairs",
     ])
     func flippedByte(part: String) throws {
         try withTemporaryDirectory { dir in

@@ -342,6 +342,12 @@ extension SiftIndex {
         guard hit.passage.ordinal > 0 else { return hit }
         guard let slot = documentSlot[hit.document.id],
               let id = documentRows[slot].first(where: { passage(id: $0) != nil }), let p = passage(id: id) else { return nil }
+        // A passage found through the translation is scored, and judged, by the translation.
+        if hit.translated, let translated = query.translations.first {
+            let scores = sentenceScore(p.text, query: translated, rescorer: &rescorer)
+            return SearchHit(rank: hit.rank, score: scores.final * query.translationWeight, passageID: id, passage: p, document: hit.document,
+                             denseScore: 0, cosineScore: scores.cosine, lexicalScore: scores.lexical, translated: true)
+        }
         let scores = sentenceScore(p.text, query: query, rescorer: &rescorer)
         return SearchHit(rank: hit.rank, score: scores.final, passageID: id, passage: p, document: hit.document,
                          denseScore: 0, cosineScore: scores.cosine, lexicalScore: scores.lexical)

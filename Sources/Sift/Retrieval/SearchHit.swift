@@ -20,17 +20,4 @@ public struct SearchHit: Sendable, Hashable {
     /// language (see ``SearchSettings/translate``); its scores are then those of the
     /// translated query, the final one weighted down.
     public var translated: Bool = false
-
-    public init(rank: Int, score: Float, passageID: Int, passage: Passage, document: Document, denseScore: Float,
-                cosineScore: Float, lexicalScore: Float, translated: Bool = false) {
-        self.rank = rank
-        self.score = score
-        self.passageID = passageID
-        self.passage = passage
-        self.document = document
-        self.denseScore = denseScore
-        self.cosineScore = cosineScore
-        self.lexicalScore = lexicalScore
-        self.translated = translated
-    }
 }

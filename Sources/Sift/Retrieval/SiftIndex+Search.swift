@@ -121,7 +121,7 @@ extension SiftIndex {
     ///
     /// With a translation, each candidate is re-scored by the query in its document's
     /// language: the translation scores the passages in its language (its scores weighted
-    /// by ``translationWeight``), the original query all others.
+    /// by `translationWeight` times its coverage), the original query all others.
     func stage2(_ candidates: [ScoredRow], everyRow: Bool, query prepared: PreparedQuery, k: Int, minScore: Float,
                 settings: SearchSettings) -> [SearchHit] {
         var rescorer = Rescorer(embedder: embedder)
@@ -129,6 +129,8 @@ extension SiftIndex {
         var hits: [SearchHit]
         if let translated = prepared.translations.first, !translated.isEmpty, let language = prepared.translationLanguage {
             let other = candidates.filter { documentList[Int(rows[$0.row].document)].language == language }
+            // The translation scores the other language's passages alone: it carries the
+            // question's untranslatable words (Latin names, numbers) too, so the original adds nothing there.
             let own = prepared.isEmpty ? [] : candidates.filter { documentList[Int(rows[$0.row].document)].language != language }
             let scale = max(prepared.translationWeight, 1e-6)
             hits = SiftIndex.fuse(rank(own, query: prepared, k: k, minScore: minScore, lexicalWeight: lexicalWeight, rescorer: &rescorer),
