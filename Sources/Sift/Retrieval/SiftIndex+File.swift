@@ -66,10 +66,11 @@ extension SiftIndex {
         sections.append((.model, Array((try? encoder.encode(model)) ?? Data())))
         sections.append((.meta, Array((try? encoder.encode(["corpusFingerprint": corpusFingerprint])) ?? Data())))
         var termW = BinaryWriter()
-        for pairs in documentTerms {
-            termW.u32(UInt32(pairs.count))
-            for p in pairs { termW.string(p.chinese); termW.string(p.english) }
-        }
+        termW.u32(UInt32(terms.pairs.count))
+        for p in terms.pairs { termW.string(p.chinese); termW.string(p.english) }
+        termW.u32(UInt32(terms.documentPairs.count))
+        for d in terms.documentStarts { termW.u32(UInt32(d)) }
+        for id in terms.documentPairs { termW.u32(UInt32(id)) }
         sections.append((.termPairs, termW.bytes))
 
         // Layout: header page, matrix (page-aligned), then the other sections 8-aligned.
@@ -327,25 +328,32 @@ extension SiftIndex {
             features = FeatureStore(mapped: m)
         }
         // Term pairs (optional section; without it they are found again in the texts).
-        var documentTerms: [[TermPair]]? = nil
+        var terms: TermTable? = nil
         if entries[.termPairs] != nil {
             var tr = BinaryReader(bytes(.termPairs), path: path, section: "termPairs")
-            var all: [[TermPair]] = []
-            all.reserveCapacity(documentCount)
-            for _ in 0..<documentCount {
-                let n = Int(try tr.u32())
-                guard n <= 1 << 20 else { throw corrupt("termPairs section has an implausible count (\(n))") }
-                var pairs: [TermPair] = []
-                for _ in 0..<n { pairs.append(TermPair(chinese: try tr.string(max: 1 << 12), english: try tr.string(max: 1 << 12))) }
-                all.append(pairs)
+            let pairCount = Int(try tr.u32())
+            guard pairCount <= bytes(.termPairs).count / 8 else { throw corrupt("termPairs section has an implausible pair count (\(pairCount))") }
+            var pairs: [TermPair] = []
+            pairs.reserveCapacity(pairCount)
+            for _ in 0..<pairCount { pairs.append(TermPair(chinese: try tr.string(max: 1 << 12), english: try tr.string(max: 1 << 12))) }
+            let idCount = Int(try tr.u32())
+            guard (documentCount + 1 + idCount) * 4 == bytes(.termPairs).count - tr.offset else {
+                throw corrupt("termPairs section has the wrong size for \(documentCount) documents")
             }
-            guard tr.offset == bytes(.termPairs).count else { throw corrupt("termPairs section has trailing bytes") }
-            documentTerms = all
+            var starts = [Int32](repeating: 0, count: documentCount + 1)
+            for d in starts.indices { starts[d] = Int32(bitPattern: try tr.u32()) }
+            var ids = [Int32](repeating: 0, count: idCount)
+            for i in ids.indices { ids[i] = Int32(bitPattern: try tr.u32()) }
+            guard starts[0] == 0, starts[documentCount] == Int32(idCount), zip(starts, starts.dropFirst()).allSatisfy({ $0 <= $1 }),
+                  ids.allSatisfy({ $0 >= 0 && Int($0) < pairCount }) else {
+                throw corrupt("termPairs section has invalid document offsets or pair ids")
+            }
+            terms = TermTable(pairs: pairs, documentStarts: starts, documentPairs: ids, live: storedDocs.map(\.live))
         }
         return try SiftIndex(model: model, documents: storedDocs.map(\.document), documentLive: storedDocs.map(\.live),
                              rows: rows, documentRows: documentRows, texts: texts, features: features, matrix: flatWithCodes,
                              statistics: CorpusStatistics(passageCount: passageCount, totalLexicalLength: totalLength, documentFrequency: df),
-                             corpusFingerprint: meta["corpusFingerprint"] ?? "", documentTerms: documentTerms)
+                             corpusFingerprint: meta["corpusFingerprint"] ?? "", terms: terms)
     }
 
     /// Verifies every checksum of the index file at `url`, the matrix included.

@@ -43,9 +43,8 @@ public struct SiftIndex: Sendable {
     public private(set) var statistics: CorpusStatistics
     /// Live documents per language (`Document/language`): whether a query needs translating.
     private(set) var languageDocuments: [String: Int] = [:]
-    /// The term pairs each document writes ("知识蒸馏（Knowledge Distillation）"), by slot; and
-    /// all of them, which translation tries before the lexicon.
-    private(set) var documentTerms: [[TermPair]] = []
+    /// The term pairs each document writes ("知识蒸馏（Knowledge Distillation）"), by slot,
+    /// which translation tries before the lexicon.
     private(set) var terms = TermTable()
     /// Free-form description of what was indexed (used by caches to detect changes).
     public var corpusFingerprint: String = ""
@@ -67,7 +66,7 @@ public struct SiftIndex: Sendable {
 
     init(model: EmbeddingModel, documents: [Document], documentLive: [Bool], rows: RowStore, documentRows: [Range<Int>],
          texts: TextStore, features: FeatureStore, matrix: FlatIndex, statistics: CorpusStatistics,
-         corpusFingerprint: String, documentTerms: [[TermPair]]? = nil) throws(SiftError) {
+         corpusFingerprint: String, terms: TermTable? = nil) throws(SiftError) {
         self.model = model
         embedder = try Embedder(model: model)
         documentList = documents
@@ -83,11 +82,15 @@ public struct SiftIndex: Sendable {
             documentSlot[doc.id] = i
             languageDocuments[doc.language, default: 0] += 1
         }
-        // A file written before term pairs were stored: found again in the stored texts.
-        self.documentTerms = documentTerms ?? documents.indices.map { slot in
-            documentLive[slot] ? SiftIndex.termPairs(title: documents[slot].title, passages: documentRows[slot].map { texts[$0] }) : []
+        if let terms {
+            self.terms = terms
+        } else {
+            // A file written before term pairs were stored: found again in the stored texts.
+            for slot in documents.indices {
+                self.terms.appendDocument(documentLive[slot]
+                    ? SiftIndex.termPairs(title: documents[slot].title, passages: documentRows[slot].map { texts[$0] }) : [])
+            }
         }
-        for pairs in self.documentTerms { terms.add(pairs) }
     }
 
     /// The term pairs of a document's title and passages.
@@ -196,8 +199,7 @@ public struct SiftIndex: Sendable {
         documentLive[slot] = false
         documentSlot[id] = nil
         languageDocuments[documentList[slot].language, default: 1] -= 1
-        terms.remove(documentTerms[slot])
-        documentTerms[slot] = []
+        terms.removeDocument(slot: slot)
         return true
     }
 
@@ -212,9 +214,7 @@ public struct SiftIndex: Sendable {
         documentLive.append(true)
         documentSlot[doc.document.id] = slot
         languageDocuments[doc.document.language, default: 0] += 1
-        let pairs = SiftIndex.termPairs(title: doc.document.title, passages: doc.passages.map(\.text))
-        documentTerms.append(pairs)
-        terms.add(pairs)
+        terms.appendDocument(SiftIndex.termPairs(title: doc.document.title, passages: doc.passages.map(\.text)))
         let first = rows.count
         precondition(matrix.count == first)
         matrix.add(rows: doc.passages.count, contentsOf: vectors)

@@ -12,7 +12,7 @@
 /// | | meta: JSON (corpus fingerprint) |
 /// | 64-aligned | signCodes, int8Codes (optional): the first-stage codes of the rows (see ``FirstStage``), `rows × bytesPerRow` |
 /// | | features (version 2): the forward index, each passage's sorted distinct feature hashes and their term frequencies (see `FeatureStore`) |
-/// | | termPairs (optional): per document, the Chinese–English term pairs its text writes ("知识蒸馏（Knowledge Distillation）"): a count, then each pair's two length-prefixed UTF-8 strings; files without it find them again in the texts on open |
+/// | | termPairs (optional): the Chinese–English term pairs the documents write ("知识蒸馏（Knowledge Distillation）"): the distinct pairs (a count, then each pair's two length-prefixed UTF-8 strings), then the number of ids, each document's offset into them (documents + 1 UInt32) and the pair ids (UInt32); files without it find the pairs again in the texts on open |
 ///
 /// Version 1 files (without the features section) still open; their passages are re-scored
 /// from their text. Sections of unknown kinds are skipped, so optional sections can be added

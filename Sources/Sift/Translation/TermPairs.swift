@@ -17,6 +17,7 @@ enum TermPairMiner {
     static let boundaries: Set<UInt32> = Set("的是即对在和与及把被为了将用以或称叫".unicodeScalars.map(\.value))
 
     static func pairs(in text: String) -> [TermPair] {
+        guard hasParenthesis(text) else { return [] }
         let s = Array(text.unicodeScalars)
         var out: [TermPair] = []
         var i = 0
@@ -51,6 +52,16 @@ enum TermPairMiner {
         return out
     }
 
+    /// Whether `text` has "(" or "（" (UTF-8 EF BC 88): most passages have neither.
+    static func hasParenthesis(_ text: String) -> Bool {
+        var previous: (UInt8, UInt8) = (0, 0)
+        for b in text.utf8 {
+            if b == 0x28 || (b == 0x88 && previous == (0xEF, 0xBC)) { return true }
+            previous = (previous.1, b)
+        }
+        return false
+    }
+
     /// The parts of a parenthesis between "，" "," "；" ";" "、" "/".
     static func split(_ scalars: [Unicode.Scalar]) -> [[Unicode.Scalar]] {
         var parts: [[Unicode.Scalar]] = [[]]
@@ -83,45 +94,93 @@ enum TermPairMiner {
     }
 }
 
-/// The term pairs of an index: each document's, and how many documents give each pairing,
-/// so that removing a document removes exactly its pairs.
+/// The term pairs of an index: each distinct pair once, each document's pairs as ids into
+/// them (one flat array with offsets per document slot), and how many live documents give each
+/// pair, so that removing a document removes exactly its pairs. Opening an index reads the
+/// distinct pairs and two integer arrays, however many documents repeat them.
 struct TermTable: Sendable, Equatable {
-    /// Chinese term → English terms → documents that pair them.
-    private(set) var english: [String: [String: Int]] = [:]
-    /// English term, lower-cased → Chinese terms → documents.
-    private(set) var chinese: [String: [String: Int]] = [:]
+    /// Each distinct pair, in the order first seen.
+    private(set) var pairs: [TermPair] = []
+    private var ids: [TermPair: Int32] = [:]
+    /// Live documents giving each pair.
+    private var counts: [Int32] = []
+    /// Pair ids by Chinese term, and by English term lower-cased.
+    private var byChinese: [String: [Int32]] = [:]
+    private var byEnglish: [String: [Int32]] = [:]
+    /// Document slot `d`'s pairs: `documentPairs[documentStarts[d]..<documentStarts[d + 1]]`.
+    private(set) var documentStarts: [Int32] = [0]
+    private(set) var documentPairs: [Int32] = []
     /// Longest Chinese term, in characters; longest English term, in words.
     private(set) var longestChinese = 0
     private(set) var longestEnglish = 0
 
-    var isEmpty: Bool { english.isEmpty }
+    var isEmpty: Bool { pairs.isEmpty }
+    var documentCount: Int { documentStarts.count - 1 }
 
-    mutating func add(_ pairs: [TermPair]) { update(pairs, by: 1) }
-    mutating func remove(_ pairs: [TermPair]) { update(pairs, by: -1) }
+    init() {}
 
-    private mutating func update(_ pairs: [TermPair], by delta: Int) {
-        for p in Set(pairs) {
-            let lower = p.english.lowercased()
-            english[p.chinese, default: [:]][p.english, default: 0] += delta
-            chinese[lower, default: [:]][p.chinese, default: 0] += delta
-            if english[p.chinese]?[p.english] == 0 { english[p.chinese]![p.english] = nil }
-            if english[p.chinese]?.isEmpty == true { english[p.chinese] = nil }
-            if chinese[lower]?[p.chinese] == 0 { chinese[lower]![p.chinese] = nil }
-            if chinese[lower]?.isEmpty == true { chinese[lower] = nil }
-            if delta > 0 {
-                longestChinese = max(longestChinese, p.chinese.unicodeScalars.count)
-                longestEnglish = max(longestEnglish, lower.split(separator: " ").count)
-            }
+    /// A table of `pairs` with each document's ids; the documents whose `live` flag is false
+    /// count for nothing.
+    init(pairs: [TermPair], documentStarts: [Int32], documentPairs: [Int32], live: [Bool]) {
+        for p in pairs { _ = intern(p) }
+        self.documentStarts = documentStarts
+        self.documentPairs = documentPairs
+        for d in 0..<documentCount where live[d] {
+            for i in Int(documentStarts[d])..<Int(documentStarts[d + 1]) { counts[Int(documentPairs[i])] += 1 }
         }
     }
 
-    /// The English terms of `term`, most documents first (at most `limit`).
-    func english(for term: String, limit: Int = 2) -> [String]? {
-        english[term].map { $0.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(limit).map(\.key) }
+    private mutating func intern(_ p: TermPair) -> Int32 {
+        if let id = ids[p] { return id }
+        let id = Int32(pairs.count)
+        pairs.append(p)
+        ids[p] = id
+        counts.append(0)
+        byChinese[p.chinese, default: []].append(id)
+        byEnglish[p.english.lowercased(), default: []].append(id)
+        longestChinese = max(longestChinese, p.chinese.unicodeScalars.count)
+        longestEnglish = max(longestEnglish, p.english.split(separator: " ").count)
+        return id
     }
 
+    /// Appends the next document slot with its pairs.
+    mutating func appendDocument(_ found: [TermPair]) {
+        var seen = Set<Int32>()
+        for p in found {
+            let id = intern(p)
+            if seen.insert(id).inserted { documentPairs.append(id); counts[Int(id)] += 1 }
+        }
+        documentStarts.append(Int32(documentPairs.count))
+    }
+
+    /// The pairs of document slot `slot` no longer count (the document was removed).
+    mutating func removeDocument(slot: Int) {
+        guard slot < documentCount else { return }
+        for i in Int(documentStarts[slot])..<Int(documentStarts[slot + 1]) { counts[Int(documentPairs[i])] -= 1 }
+    }
+
+    /// The pairs of document slot `slot`.
+    func pairs(ofDocument slot: Int) -> [TermPair] {
+        (Int(documentStarts[slot])..<Int(documentStarts[slot + 1])).map { pairs[Int(documentPairs[$0])] }
+    }
+
+    private func best(_ candidates: [Int32]?, limit: Int, _ side: (TermPair) -> String) -> [String]? {
+        guard let candidates else { return nil }
+        let live = candidates.filter { counts[Int($0)] > 0 }
+        guard !live.isEmpty else { return nil }
+        // Ties by the term itself, not by id: ids depend on the order documents came in.
+        return live.map { (counts[Int($0)], side(pairs[Int($0)])) }
+            .sorted { $0.0 != $1.0 ? $0.0 > $1.0 : $0.1 < $1.1 }
+            .prefix(limit).map(\.1)
+    }
+
+    /// The English terms of `term`, most documents first (at most `limit`).
+    func english(for term: String, limit: Int = 2) -> [String]? { best(byChinese[term], limit: limit, \.english) }
+
     /// The Chinese terms of `term` (any case), most documents first.
-    func chinese(for term: String, limit: Int = 2) -> [String]? {
-        chinese[term.lowercased()].map { $0.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(limit).map(\.key) }
+    func chinese(for term: String, limit: Int = 2) -> [String]? { best(byEnglish[term.lowercased()], limit: limit, \.chinese) }
+
+    static func == (a: TermTable, b: TermTable) -> Bool {
+        a.pairs == b.pairs && a.documentStarts == b.documentStarts && a.documentPairs == b.documentPairs && a.counts == b.counts
     }
 }
