@@ -2,8 +2,8 @@ import Foundation
 
 /// Sift's Chinese–English lexicon (`Models/lexicon/`, derived from CC-CEDICT, CC BY-SA 4.0):
 /// two memory-mapped tables of sorted `key<TAB>value|value…` lines, Chinese headword →
-/// English glosses and English gloss → Chinese headwords. Opening one reads nothing but the
-/// line starts; a lookup is a binary search over them.
+/// English glosses and English gloss → Chinese headwords. Opening one reads nothing; a
+/// lookup is a binary search over the bytes.
 struct Lexicon: Sendable {
     /// Chinese headword (simplified) → English glosses, the first sense first.
     let chineseToEnglish: Table
@@ -41,59 +41,48 @@ struct Lexicon: Sendable {
         return nil
     }()
 
-    /// One sorted table of `key<TAB>values` lines.
+    /// One sorted table of `key<TAB>values` lines, searched in place: a lookup bisects the
+    /// bytes, backing up from the middle to the start of its line, so opening one reads nothing.
     struct Table: Sendable {
         let data: Data
-        /// Byte offset of each line's start, in file order (= key order).
-        let lines: [Int32]
 
         init(url: URL) throws(SiftError) {
             let data: Data
             do { data = try Data(contentsOf: url, options: .alwaysMapped) } catch {
                 throw .fileUnreadable(path: url.path, reason: "cannot read the lexicon: \(error.localizedDescription)")
             }
-            guard !data.isEmpty, data.count < Int(Int32.max) else {
-                throw .fileUnreadable(path: url.path, reason: "the lexicon is empty or too large; rebuild it with python3 Models/lexicon/build.py")
-            }
-            var lines: [Int32] = []
-            data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
-                let bytes = raw.bindMemory(to: UInt8.self)
-                var start = 0
-                while start < bytes.count {
-                    lines.append(Int32(start))
-                    guard let nl = memchr(bytes.baseAddress! + start, 0x0A, bytes.count - start) else { break }
-                    start = bytes.baseAddress!.distance(to: nl.assumingMemoryBound(to: UInt8.self)) + 1
-                }
+            guard !data.isEmpty, data.last == 0x0A else {
+                throw .fileUnreadable(path: url.path, reason: "the lexicon is empty or truncated; rebuild it with python3 Models/lexicon/build.py")
             }
             self.data = data
-            self.lines = lines
         }
-
-        var count: Int { lines.count }
 
         /// The values of `key` (UTF-8 bytes), nil when it is not in the table.
         func lookup(_ key: UnsafeBufferPointer<UInt8>) -> [String]? {
             data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> [String]? in
                 let bytes = raw.bindMemory(to: UInt8.self)
-                var lo = 0, hi = lines.count
+                // Invariant: lo and hi are line starts, and the key's line, if any, starts in lo..<hi.
+                var lo = 0, hi = bytes.count
                 while lo < hi {
-                    let mid = (lo + hi) / 2
-                    let c = compare(bytes, line: Int(lines[mid]), key)
+                    var start = (lo + hi) / 2
+                    while start > lo && bytes[start - 1] != 0x0A { start -= 1 }
+                    var end = start
+                    while end < bytes.count && bytes[end] != 0x0A { end += 1 }
+                    let c = compare(bytes, line: start, key)
                     if c == 0 {
-                        var p = Int(lines[mid]) + key.count + 1
-                        let end = mid + 1 < lines.count ? Int(lines[mid + 1]) - 1 : bytes.count
                         var values: [String] = []
-                        var start = p
+                        var p = start + key.count + 1
+                        var valueStart = p
                         while p <= end {
                             if p == end || bytes[p] == 0x7C {  // "|"
-                                if p > start { values.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<p]), as: UTF8.self)) }
-                                start = p + 1
+                                if p > valueStart { values.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[valueStart..<p]), as: UTF8.self)) }
+                                valueStart = p + 1
                             }
                             p += 1
                         }
                         return values
                     }
-                    if c < 0 { lo = mid + 1 } else { hi = mid }
+                    if c < 0 { lo = end + 1 } else { hi = start }
                 }
                 return nil
             }
