@@ -133,11 +133,9 @@ public struct AnswerComposer: Sendable {
         }
         // Passages found through the question's translation are judged by the translation's
         // terms (a Chinese question's words are nowhere in an English statement).
-        let translated = prepared.translations.first.flatMap { t in
-            prepared.translatedText.map { text in
-                (terms: QuestionTerms(query: t, analysis: analysis, question: text, analyzer: index.embedder.analyzer,
-                                      statistics: index.statistics), prepared: t)
-            }
+        let translated = prepared.translation.map { t in
+            (terms: QuestionTerms(query: t.query, analysis: analysis, question: t.text, analyzer: index.embedder.analyzer,
+                                  statistics: index.statistics), prepared: t.query)
         }
         var candidates = self.candidates(pool[...], best: best.score, terms: terms, index: index, prepared: prepared,
                                          translated: translated, rescorer: &rescorer, scratch: &scratch)
@@ -343,9 +341,9 @@ extension SiftIndex {
         guard let slot = documentSlot[hit.document.id],
               let id = documentRows[slot].first(where: { passage(id: $0) != nil }), let p = passage(id: id) else { return nil }
         // A passage found through the translation is scored, and judged, by the translation.
-        if hit.translated, let translated = query.translations.first {
-            let scores = sentenceScore(p.text, query: translated, rescorer: &rescorer)
-            return SearchHit(rank: hit.rank, score: scores.final * query.translationWeight, passageID: id, passage: p, document: hit.document,
+        if hit.translated, let translation = query.translation {
+            let scores = sentenceScore(p.text, query: translation.query, rescorer: &rescorer)
+            return SearchHit(rank: hit.rank, score: scores.final * translation.weight, passageID: id, passage: p, document: hit.document,
                              denseScore: 0, cosineScore: scores.cosine, lexicalScore: scores.lexical, translated: true)
         }
         let scores = sentenceScore(p.text, query: query, rescorer: &rescorer)

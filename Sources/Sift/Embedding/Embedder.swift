@@ -171,15 +171,9 @@ struct PreparedQuery: Sendable {
     /// passage's features probes the table only for the few that may match.
     var bloom: [UInt64]
     var isEmpty: Bool { table.count == 0 }
-    /// The query translated into the corpus's other language, prepared (zero or one; see
-    /// `SiftIndex.prepare(_:settings:)`), searched beside this one.
-    var translations: [PreparedQuery] = []
-    /// The text of `translations[0]`.
-    var translatedText: String? = nil
-    /// The language `translations[0]` is in ("en" or "zh"): the passages it scores.
-    var translationLanguage: String? = nil
-    /// What a translated match's score is multiplied by (see `SiftIndex.translationWeight`).
-    var translationWeight: Float = 0
+    /// The query translated into the corpus's other language, searched beside this one (see
+    /// `SiftIndex.prepare(_:settings:)`); nil when it is not translated.
+    var translation: TranslatedQuery? = nil
 
     @inline(__always) static func bloomBit(_ hash: UInt64) -> Int { Int(truncatingIfNeeded: hash >> 40) & 4095 }
 
@@ -192,6 +186,23 @@ struct PreparedQuery: Sendable {
         var bits = [UInt64](repeating: 0, count: 64)
         for h in table.keys { let b = PreparedQuery.bloomBit(h); bits[b >> 6] |= 1 << UInt64(b & 63) }
         bloom = bits
+    }
+}
+
+/// A query's translation: prepared (never empty), its text, its language ("en" or "zh": the
+/// passages it scores) and what its matches' scores are multiplied by
+/// (`SiftIndex.translationWeight` × the translation's coverage).
+final class TranslatedQuery: Sendable {
+    let query: PreparedQuery
+    let text: String
+    let language: String
+    let weight: Float
+
+    init(query: PreparedQuery, text: String, language: String, weight: Float) {
+        self.query = query
+        self.text = text
+        self.language = language
+        self.weight = weight
     }
 }
 

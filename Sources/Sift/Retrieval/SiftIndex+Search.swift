@@ -39,7 +39,7 @@ extension SiftIndex {
             var rescorer = Rescorer(embedder: me.embedder)
             var i = worker
             while i < queries.count {
-                if !prepared[i].translations.isEmpty && k > 0 {
+                if prepared[i].translation != nil && k > 0 {
                     box.buffer[i] = me.stage2(stage1[i], everyRow: false, query: prepared[i], k: k, minScore: minScore, settings: settings)
                 } else if !prepared[i].isEmpty && k > 0 {
                     box.buffer[i] = me.rank(stage1[i], query: prepared[i], k: k, minScore: minScore,
@@ -55,7 +55,7 @@ extension SiftIndex {
     func search(prepared: PreparedQuery, k: Int, minScore: Float = 0, filter: SearchFilter = SearchFilter(),
                 settings: SearchSettings = SearchSettings()) -> [SearchHit] {
         guard k > 0 else { return [] }
-        if prepared.translations.first.map({ !$0.isEmpty }) == true {
+        if prepared.translation != nil {
             let (candidates, everyRow) = stage1(combined(prepared), k: k, filter: filter, settings: settings)
             return stage2(candidates, everyRow: everyRow, query: prepared, k: k, minScore: minScore, settings: settings)
         }
@@ -70,13 +70,11 @@ extension SiftIndex {
     /// passages hardly share a feature with the original query, nor this language's with the
     /// translation).
     func combined(_ prepared: PreparedQuery) -> PreparedQuery {
-        guard let translated = prepared.translations.first else { return prepared }
-        var scan = translated
+        guard let translation = prepared.translation else { return prepared }
+        var scan = translation.query
         if !prepared.isEmpty {
-            let w = prepared.translationWeight
-            for i in scan.dense.indices { scan.dense[i] = prepared.dense[i] + w * translated.dense[i] }
+            for i in scan.dense.indices { scan.dense[i] = prepared.dense[i] + translation.weight * translation.query.dense[i] }
         }
-        scan.translations = []
         return scan
     }
 
@@ -127,14 +125,15 @@ extension SiftIndex {
         var rescorer = Rescorer(embedder: embedder)
         let lexicalWeight = settings.values(for: model).lexicalWeight
         var hits: [SearchHit]
-        if let translated = prepared.translations.first, !translated.isEmpty, let language = prepared.translationLanguage {
+        if let translation = prepared.translation {
+            let language = translation.language
             let other = candidates.filter { documentList[Int(rows[$0.row].document)].language == language }
             // The translation scores the other language's passages alone: it carries the
             // question's untranslatable words (Latin names, numbers) too, so the original adds nothing there.
             let own = prepared.isEmpty ? [] : candidates.filter { documentList[Int(rows[$0.row].document)].language != language }
-            let scale = max(prepared.translationWeight, 1e-6)
+            let scale = max(translation.weight, 1e-6)
             hits = SiftIndex.fuse(rank(own, query: prepared, k: k, minScore: minScore, lexicalWeight: lexicalWeight, rescorer: &rescorer),
-                                  translated: rank(other, query: translated, k: k, minScore: minScore / scale, lexicalWeight: lexicalWeight,
+                                  translated: rank(other, query: translation.query, k: k, minScore: minScore / scale, lexicalWeight: lexicalWeight,
                                                    rescorer: &rescorer),
                                   weight: scale, k: k, minScore: minScore)
         } else {
@@ -279,10 +278,11 @@ extension SiftIndex {
     func prepare(_ query: String, settings: SearchSettings) -> PreparedQuery {
         var prepared = prepare(query)
         if let (translated, language) = translation(of: query, settings: settings) {
-            prepared.translations = [prepare(translated.text)]
-            prepared.translatedText = translated.text
-            prepared.translationLanguage = language
-            prepared.translationWeight = SiftIndex.translationWeight * translated.coverage
+            let query = prepare(translated.text)
+            if !query.isEmpty {
+                prepared.translation = TranslatedQuery(query: query, text: translated.text, language: language,
+                                                       weight: SiftIndex.translationWeight * translated.coverage)
+            }
         }
         return prepared
     }

@@ -93,10 +93,9 @@ public struct SiftIndex: Sendable {
         }
     }
 
-    /// The term pairs of a document's title and passages.
+    /// The term pairs of a document's title and passages (repeats included; the table keeps each once).
     static func termPairs(title: String, passages: [String]) -> [TermPair] {
-        var seen = Set<TermPair>()
-        return ([title] + passages).flatMap(TermPairMiner.pairs(in:)).filter { seen.insert($0).inserted }
+        ([title] + passages).flatMap(TermPairMiner.pairs(in:))
     }
 
     // MARK: - Contents

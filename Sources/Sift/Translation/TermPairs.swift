@@ -98,7 +98,7 @@ enum TermPairMiner {
 /// them (one flat array with offsets per document slot), and how many live documents give each
 /// pair, so that removing a document removes exactly its pairs. Opening an index reads the
 /// distinct pairs and two integer arrays, however many documents repeat them.
-struct TermTable: Sendable, Equatable {
+struct TermTable: Sendable {
     /// Each distinct pair, in the order first seen.
     private(set) var pairs: [TermPair] = []
     private var ids: [TermPair: Int32] = [:]
@@ -179,8 +179,4 @@ struct TermTable: Sendable, Equatable {
 
     /// The Chinese terms of `term` (any case), most documents first.
     func chinese(for term: String, limit: Int = 2) -> [String]? { best(byEnglish[term.lowercased()], limit: limit, \.chinese) }
-
-    static func == (a: TermTable, b: TermTable) -> Bool {
-        a.pairs == b.pairs && a.documentStarts == b.documentStarts && a.documentPairs == b.documentPairs && a.counts == b.counts
-    }
 }
