@@ -237,11 +237,13 @@ public struct AnswerComposer: Sendable {
             let previous = hit.passage.ordinal > 0 ? index.previousPassageText(of: hit) : nil
             let units = Statements.units(in: text, previousTableHeader: previous.flatMap(Statements.trailingTableHeader))
             let scalars = Array(text.unicodeScalars)
+            let title = StatementFeatures.titleCoverage(hit.document.title, question: terms, analyzer: index.embedder.analyzer, scratch: &scratch)
             for unit in units {
                 let piece = String(String.UnicodeScalarView(scalars[unit.range]))
                 let match = index.sentenceScore(piece, query: prepared, rescorer: &rescorer).final
                 let x = StatementFeatures.vector(text: piece[...], unit: unit, hit: hit, rank: rank, bestPassageScore: best,
-                                                 matchScore: match, question: terms, analyzer: index.embedder.analyzer, scratch: &scratch)
+                                                 matchScore: match, titleCoverage: title, question: terms, analyzer: index.embedder.analyzer,
+                                                 scratch: &scratch)
                 result.append(Candidate(hit: hit, rank: rank, unit: unit, features: x, score: 0))
             }
         }

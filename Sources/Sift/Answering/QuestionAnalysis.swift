@@ -63,20 +63,31 @@ enum AnswerType: Int, Sendable, CaseIterable {
         (.method, ["怎么", "怎麼", "怎样", "怎樣", "如何", "how do", "how does", "how did", "how can", "how to", "how is", "how are", "in what way"]),
     ]
 
+    /// The cues in UTF-8, each with whether it is English (matched as whole words).
+    static let cueBytes: [(AnswerType, [(bytes: [UInt8], word: Bool)])] = cues.map { type, words in
+        (type, words.map { (Array($0.utf8), $0.first?.isASCII == true) })
+    }
+
     static func of(_ question: String) -> AnswerType {
-        let q = question.lowercased()
-        for (type, words) in cues {
-            for w in words {
-                guard let r = q.range(of: w) else { continue }
-                // English cues are whole words.
-                if w.first?.isASCII == true {
-                    let before = r.lowerBound > q.startIndex ? q[q.index(before: r.lowerBound)] : " "
-                    let after = r.upperBound < q.endIndex ? q[r.upperBound] : " "
-                    if before.isLetter || after.isLetter { continue }
+        var q = question.lowercased()
+        return q.withUTF8 { t in
+            for (type, words) in cueBytes {
+                for (cue, word) in words {
+                    let found = cue.withUnsafeBufferPointer { c -> Bool in
+                        var from = 0
+                        while let at = ByteSearch.firstOffset(of: c, in: t, from: from) {
+                            // English cues are whole words.
+                            if !word || !(ByteSearch.isLetter(in: t, at: at, before: true) || ByteSearch.isLetter(in: t, at: at + c.count, before: false)) {
+                                return true
+                            }
+                            from = at + 1
+                        }
+                        return false
+                    }
+                    if found { return type }
                 }
-                return type
             }
+            return .other
         }
-        return .other
     }
 }

@@ -93,9 +93,11 @@ private struct PositionSink: FeatureSink {
 extension StatementFeatures {
     /// The feature vector of `text` (a statement of passage `hit`, the `rank`-th hit) for the
     /// question. `matchScore` is the statement's re-scoring score, `bestPassageScore` the first
-    /// hit's score.
+    /// hit's score, `titleCoverage` the share of the question its article's title covers
+    /// (``titleCoverage(_:question:analyzer:scratch:)``, once per hit).
     static func vector(text: Substring, unit: StatementUnit, hit: SearchHit, rank: Int, bestPassageScore: Float,
-                       matchScore: Float, question q: QuestionTerms, analyzer: Analyzer, scratch: inout Analyzer.Scratch) -> [Float] {
+                       matchScore: Float, titleCoverage title: Float, question q: QuestionTerms, analyzer: Analyzer,
+                       scratch: inout Analyzer.Scratch) -> [Float] {
         var sink = PositionSink(table: q.table)
         analyzer.analyze(text, kinds: [.cjkUnigram, .cjkBigram, .word], into: &sink, scratch: &scratch)
         let tokens = max(1, sink.position + 1)
@@ -120,11 +122,10 @@ extension StatementFeatures {
         let proximity: Float = positions.count >= 2 ? Float(positions.count) / Float(last - first + 1) : (positions.isEmpty ? 0 : 0.5)
         // Room for the answer: the share of the statement's tokens the question does not have.
         let novelty = 1 - Float(positions.count) / Float(tokens)
-        let title = titleCoverage(hit.document.title, question: q, analyzer: analyzer, scratch: &scratch)
         let string = String(text)
         let isQuestion = string.hasSuffix("?") || string.hasSuffix("？") || string.hasSuffix("？”") || string.hasSuffix("?\"")
         let type = q.analysis.answerType
-        let entity = Entities(string, question: q.lowered)
+        let entity = Entities(string, question: q.lowered, only: type)
         let typed: [(AnswerType, Bool)] = [(.number, entity.number), (.date, entity.date), (.person, entity.name),
                                            (.place, entity.place), (.reason, entity.cause), (.method, entity.means)]
         var definitional: Float = 0
@@ -217,7 +218,17 @@ struct Entities {
     static let meansCues = ["通过", "通過", "使用", "采用", "採用", "利用", "借助", "首先", "然后", "步骤", "方法",
                             "by using", "using ", "through ", " by ", "first,", "then ", "step"]
 
-    init(_ text: String, question: String = "") {
+    /// The kinds `text` mentions; with `only`, just what that answer type needs (the others
+    /// stay false): the ranker reads the entity of the question's type alone.
+    init(_ text: String, question: String = "", only: AnswerType? = nil) {
+        func wanted(_ types: AnswerType...) -> Bool { only.map(types.contains) ?? true }
+        guard wanted(.number, .date, .person, .place, .reason, .method) else { return }
+        if only == .reason || only == .method {
+            let lower = text.lowercased()
+            if only == .reason { cause = Entities.causeCues.contains { Entities.has(lower, $0) } }
+            if only == .method { means = Entities.meansCues.contains { Entities.has(lower, $0) } }
+            return
+        }
         let lower = text.lowercased()
         let scalars = Array(text.unicodeScalars)
         var digitRun = 0
@@ -272,8 +283,10 @@ struct Entities {
             place = true
         }
         if [" in ", " at ", " near ", " from "].contains(where: { Entities.has(lower, $0) }) && name { place = true }
-        cause = Entities.causeCues.contains { Entities.has(lower, $0) }
-        means = Entities.meansCues.contains { Entities.has(lower, $0) }
+        if only == nil {
+            cause = Entities.causeCues.contains { Entities.has(lower, $0) }
+            means = Entities.meansCues.contains { Entities.has(lower, $0) }
+        }
     }
 
     // Unicode properties with an ASCII fast path (the property tables cost most of this type's time).
@@ -286,26 +299,6 @@ struct Entities {
         s.value < 0x80 ? s.value == 0x20 || (s.value >= 0x09 && s.value <= 0x0D) : s.properties.isWhitespace
     }
 
-    /// Whether `text` contains `part`, byte for byte in UTF-8 (both are NFKC text here):
-    /// Foundation's `contains` compares canonically and cost most of the answer's time.
-    static func has(_ text: String, _ part: String) -> Bool {
-        var text = text, part = part
-        return part.withUTF8 { p in
-            text.withUTF8 { t in
-                guard let first = p.first else { return true }
-                guard t.count >= p.count else { return false }
-                var i = 0
-                let last = t.count - p.count
-                while i <= last {
-                    if t[i] == first {
-                        var j = 1
-                        while j < p.count && t[i + j] == p[j] { j += 1 }
-                        if j == p.count { return true }
-                    }
-                    i += 1
-                }
-                return false
-            }
-        }
-    }
+    /// Whether `text` contains `part`, byte for byte in UTF-8 (both are NFKC text here).
+    static func has(_ text: String, _ part: String) -> Bool { ByteSearch.contains(text, part) }
 }
