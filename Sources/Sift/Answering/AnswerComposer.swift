@@ -231,19 +231,23 @@ public struct AnswerComposer: Sendable {
                     translated: (terms: QuestionTerms, prepared: PreparedQuery)? = nil,
                     rescorer: inout Rescorer, scratch: inout Analyzer.Scratch) -> [Candidate] {
         var result: [Candidate] = []
+        var counter = FeatureCounter(capacity: 1024)
         for (rank, hit) in hits.enumerated() {
             let (terms, prepared) = hit.translated && translated != nil ? translated! : (ownTerms, ownQuery)
             let text = hit.passage.text
             let previous = hit.passage.ordinal > 0 ? index.previousPassageText(of: hit) : nil
-            let units = Statements.units(in: text, previousTableHeader: previous.flatMap(Statements.trailingTableHeader))
-            let scalars = Array(text.unicodeScalars)
+            let scalarText = ScalarText(text)
+            let units = Statements.units(in: scalarText, previousTableHeader: previous.flatMap(Statements.trailingTableHeader))
             let title = StatementFeatures.titleCoverage(hit.document.title, question: terms, analyzer: index.embedder.analyzer, scratch: &scratch)
             for unit in units {
-                let piece = String(String.UnicodeScalarView(scalars[unit.range]))
-                let match = index.sentenceScore(piece, query: prepared, rescorer: &rescorer).final
-                let x = StatementFeatures.vector(text: piece[...], unit: unit, hit: hit, rank: rank, bestPassageScore: best,
-                                                 matchScore: match, titleCoverage: title, question: terms, analyzer: index.embedder.analyzer,
-                                                 scratch: &scratch)
+                let piece = scalarText.string(unit.range)
+                // One analysis of the statement serves its re-scoring score and its features.
+                let analysis = StatementAnalysis(piece[...], question: terms, embedder: index.embedder, counter: counter, scratch: &scratch)
+                let match = rescorer.score(counted: analysis.counter, query: prepared, statistics: index.statistics,
+                                           lexicalWeight: index.model.bm25Weight).final
+                let x = StatementFeatures.vector(text: piece[...], analysis: analysis, unit: unit, hit: hit, rank: rank, bestPassageScore: best,
+                                                 matchScore: match, titleCoverage: title, question: terms)
+                counter = analysis.counter
                 result.append(Candidate(hit: hit, rank: rank, unit: unit, features: x, score: 0))
             }
         }
@@ -264,9 +268,9 @@ public struct AnswerComposer: Sendable {
         var others: [(hit: SearchHit, range: Range<Int>)] = []
         for hit in hits where !others.contains(where: { $0.hit.document.id == hit.document.id })
             && !matcher.mentioned(in: hit.document.title) && matcher.mentioned(in: hit.passage.text) {
-            let scalars = Array(hit.passage.text.unicodeScalars)
-            for unit in Statements.units(in: hit.passage.text) {
-                let s = String(String.UnicodeScalarView(scalars[unit.range]))
+            let text = ScalarText(hit.passage.text)
+            for unit in Statements.units(in: text) {
+                let s = text.string(unit.range)
                 if matcher.mentioned(in: s) && (matcher.defines(s) || matcher.namesVariant(s)) {
                     others.append((hit, unit.range))
                     break

@@ -73,9 +73,35 @@ struct QuestionTerms {
     }
 }
 
+/// A statement analysed once for everything its features need: all its features counted
+/// (the re-scoring's counts and profile), the question's lexical features with their
+/// positions, and its CJK characters and words in order.
+struct StatementAnalysis: FeatureSink {
+    var counter: FeatureCounter
+    var positions: PositionSink
+    var sequence: [UInt64] = []
+    var lexicalLength: Int { get { counter.lexicalLength } set { counter.lexicalLength = newValue } }
+    var tokenLength: Int { get { counter.tokenLength } set { counter.tokenLength = newValue } }
+
+    /// Analyses `text` with every kind the embedder uses, reusing `counter`'s storage.
+    init(_ text: Substring, question q: QuestionTerms, embedder: Embedder, counter: consuming FeatureCounter, scratch: inout Analyzer.Scratch) {
+        counter.removeAll()
+        self.counter = counter
+        positions = PositionSink(table: q.table)
+        embedder.analyzer.analyze(text, kinds: embedder.allKinds, into: &self, scratch: &scratch)
+    }
+
+    @inline(__always) mutating func add(_ hash: UInt64, _ kind: FeatureKind) {
+        counter.add(hash, kind)
+        guard kind != .charNgram else { return }
+        positions.add(hash, kind)
+        if kind != .cjkBigram { sequence.append(hash) }
+    }
+}
+
 /// Collects, for each lexical feature of a text that is one of the question's, its slot and
 /// the position (in tokens: CJK characters and words) where it occurs.
-private struct PositionSink: FeatureSink {
+struct PositionSink: FeatureSink {
     let table: QueryFeatureTable
     var position = -1
     var matches: [(slot: Int32, position: Int32)] = []
@@ -95,11 +121,9 @@ extension StatementFeatures {
     /// question. `matchScore` is the statement's re-scoring score, `bestPassageScore` the first
     /// hit's score, `titleCoverage` the share of the question its article's title covers
     /// (``titleCoverage(_:question:analyzer:scratch:)``, once per hit).
-    static func vector(text: Substring, unit: StatementUnit, hit: SearchHit, rank: Int, bestPassageScore: Float,
-                       matchScore: Float, titleCoverage title: Float, question q: QuestionTerms, analyzer: Analyzer,
-                       scratch: inout Analyzer.Scratch) -> [Float] {
-        var sink = PositionSink(table: q.table)
-        analyzer.analyze(text, kinds: [.cjkUnigram, .cjkBigram, .word], into: &sink, scratch: &scratch)
+    static func vector(text: Substring, analysis: StatementAnalysis, unit: StatementUnit, hit: SearchHit, rank: Int, bestPassageScore: Float,
+                       matchScore: Float, titleCoverage title: Float, question q: QuestionTerms) -> [Float] {
+        let sink = analysis.positions
         let tokens = max(1, sink.position + 1)
         var seen = Set<Int32>()
         var covered: Float = 0, coveredUnits: Float = 0, coveredChars: Float = 0
@@ -138,7 +162,7 @@ extension StatementFeatures {
             matchScore, title, definitional, missing,
         ]
         for (t, has) in typed { v.append(type == t && has ? 1 : 0) }
-        v += orderFeatures(text, question: q, analyzer: analyzer, scratch: &scratch)
+        v += orderFeatures(analysis.sequence, question: q)
         v += [0, 0]  // the gaps, filled in by `fillRelative` once every candidate is known
         return v
     }
@@ -146,11 +170,8 @@ extension StatementFeatures {
     /// How much of the question the statement repeats in order: the IDF-weighted longest
     /// common subsequence of their tokens, the longest common run, and the share of the
     /// question's adjacent pairs that are adjacent in the statement too.
-    static func orderFeatures(_ text: Substring, question q: QuestionTerms, analyzer: Analyzer, scratch: inout Analyzer.Scratch) -> [Float] {
+    static func orderFeatures(_ s: [UInt64], question q: QuestionTerms) -> [Float] {
         guard q.sequenceTotal > 0 else { return [0, 0, 0] }
-        var list = FeatureList()
-        analyzer.analyze(text, kinds: [.cjkUnigram, .word], into: &list, scratch: &scratch)
-        let s = list.hashes
         let m = q.sequence.count, n = min(s.count, 400)
         guard n > 0 else { return [0, 0, 0] }
         var previous = [Float](repeating: 0, count: n + 1), current = previous

@@ -29,13 +29,45 @@ struct StatementUnit: Sendable, Hashable {
     var isTableRow: Bool { if case .tableRow = kind { true } else { false } }
 }
 
+/// A text's Unicode scalars with their UTF-8 offsets, so that a range of scalars becomes a
+/// `String` by copying its bytes (building it scalar by scalar cost a tenth of an answer).
+struct ScalarText {
+    let scalars: [Unicode.Scalar]
+    private let utf8: [UInt8]
+    /// `offsets[i]`: the UTF-8 offset of scalar `i`; `offsets[scalars.count]` is the byte count.
+    private let offsets: [Int]
+
+    init(_ text: String) {
+        scalars = Array(text.unicodeScalars)
+        utf8 = Array(text.utf8)
+        var offsets = [Int]()
+        offsets.reserveCapacity(scalars.count + 1)
+        var at = 0
+        for s in scalars {
+            offsets.append(at)
+            at += UTF8.width(s)
+        }
+        offsets.append(at)
+        self.offsets = offsets
+    }
+
+    /// The scalars `range` as a string.
+    func string(_ range: Range<Int>) -> String {
+        utf8.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[offsets[range.lowerBound]..<offsets[range.upperBound]]), as: UTF8.self) }
+    }
+}
+
 enum Statements {
     static let cellSeparator = " | "
 
     /// The statements of `text`. `previousTableHeader` is the header row of a table that the
     /// passage before this one ended in (so that a continued table's rows keep their headers).
     static func units(in text: String, previousTableHeader: [String]? = nil) -> [StatementUnit] {
-        let scalars = Array(text.unicodeScalars)
+        units(in: ScalarText(text), previousTableHeader: previousTableHeader)
+    }
+
+    static func units(in text: ScalarText, previousTableHeader: [String]? = nil) -> [StatementUnit] {
+        let scalars = text.scalars
         var units: [StatementUnit] = []
         var lineStart = 0
         var header: [String]? = nil
@@ -44,8 +76,8 @@ enum Statements {
         while lineStart <= scalars.count {
             var lineEnd = lineStart
             while lineEnd < scalars.count && scalars[lineEnd] != "\n" { lineEnd += 1 }
-            let line = String(String.UnicodeScalarView(scalars[lineStart..<lineEnd]))
-            if isTableRow(line) {
+            if isTableRow(scalars[lineStart..<lineEnd]) {
+                let line = text.string(lineStart..<lineEnd)
                 let cells = line.components(separatedBy: cellSeparator).map { $0.trimmingCharacters(in: .whitespaces) }
                 if !inTable {
                     // A table's first line is its header, unless the passage opens on the
@@ -102,6 +134,16 @@ enum Statements {
 
     static func isTableRow(_ line: String) -> Bool {
         Entities.has(line, cellSeparator)  // byte search: Foundation's canonical search cost more than the rest
+    }
+
+    /// Whether a line (as scalars) has the cell separator " | ".
+    static func isTableRow(_ line: ArraySlice<Unicode.Scalar>) -> Bool {
+        var i = line.startIndex
+        while i + 2 < line.endIndex {
+            if line[i + 1] == "|" && line[i] == " " && line[i + 2] == " " { return true }
+            i += 1
+        }
+        return false
     }
 
     private static func row(_ cells: [String], header: [String]?, range: Range<Int>, ordinal: Int) -> StatementUnit {

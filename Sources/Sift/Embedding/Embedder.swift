@@ -89,36 +89,43 @@ public struct Embedder: Sendable {
         counter.removeAll()
         analyzer.analyze(text, kinds: allKinds, into: &counter, scratch: &scratch)
         let length = Int32(clamping: counter.tokenLength)
-        var rescoreSquares: Double = 0
         if let v = vector {
             precondition(v.count == model.dimension, "vector buffer has \(v.count) floats, the model \(model.dimension)")
             v.update(repeating: 0)
-        }
-        // Features are summed in the order they first occur in the text: deterministic.
-        for slot in counter.order {
-            let i = Int(slot)
-            let h = counter.keys[i], kind = counter.kinds[i]
-            let tf = Float(counter.counts[i])
-            let dw = model.denseWeights.weight(kind)
-            if dw > 0, let v = vector {
-                let (bucket, sign) = h.bucketAndSign(dimension: model.dimension)
-                v[bucket] += sign * dw * saturate(tf, length: length)
+            // Features are summed in the order they first occur in the text: deterministic.
+            for slot in counter.order {
+                let i = Int(slot)
+                let dw = model.denseWeights.weight(counter.kinds[i])
+                guard dw > 0 else { continue }
+                let (bucket, sign) = counter.keys[i].bucketAndSign(dimension: model.dimension)
+                v[bucket] += sign * dw * saturate(Float(counter.counts[i]), length: length)
             }
-            let rw = model.rescoreWeights.weight(kind)
-            if rw > 0 {
-                let x = Double(rw * saturateRescore(tf, length: length))
-                rescoreSquares += x * x
-            }
+            VectorMath.normalize(v)
         }
-        if let v = vector { VectorMath.normalize(v) }
-        let profile = PassageProfile(tokenLength: length, lexicalLength: Int32(clamping: counter.lexicalLength),
-                                     rescoreNorm: Float(rescoreSquares.squareRoot()))
+        let profile = self.profile(of: counter)
         guard collectDistinct else { return PassageFeatures(profile: profile) }
         var slots = counter.order
         slots.sort { counter.keys[Int($0)] < counter.keys[Int($1)] }
         let distinct = slots.map { counter.keys[Int($0)] }
         let fits = slots.allSatisfy { counter.counts[Int($0)] <= FeatureStore.maxTF }
         return PassageFeatures(profile: profile, distinct: distinct, tfs: fits ? slots.map { UInt16(counter.counts[Int($0)]) } : nil)
+    }
+
+    /// The re-scoring profile of a text whose features (all of ``allKinds``) are in `counter`:
+    /// its lengths and the norm of its re-scoring vector.
+    func profile(of counter: FeatureCounter) -> PassageProfile {
+        let length = Int32(clamping: counter.tokenLength)
+        var rescoreSquares: Double = 0
+        for slot in counter.order {  // first-occurrence order: deterministic
+            let i = Int(slot)
+            let rw = model.rescoreWeights.weight(counter.kinds[i])
+            if rw > 0 {
+                let x = Double(rw * saturateRescore(Float(counter.counts[i]), length: length))
+                rescoreSquares += x * x
+            }
+        }
+        return PassageProfile(tokenLength: length, lexicalLength: Int32(clamping: counter.lexicalLength),
+                              rescoreNorm: Float(rescoreSquares.squareRoot()))
     }
 
     /// Prepares a query for two-stage search against an index with `statistics`.

@@ -47,6 +47,19 @@ struct Rescorer {
         return finish(profile: profile, query: query, statistics: statistics, lexicalWeight: w)
     }
 
+    /// Scores a text that is not in the index from its features, counted once (`counter`,
+    /// every kind of ``Embedder/allKinds``): the same counts as analysing the text again.
+    mutating func score(counted counter: FeatureCounter, query: PreparedQuery, statistics: CorpusStatistics,
+                        lexicalWeight w: Float) -> Scores {
+        guard query.table.count > 0 else { return Scores(final: 0, cosine: 0, lexical: 0) }
+        resetCounts(query.table.count)
+        for slot in counter.order {
+            let s = query.table.slot(of: counter.keys[Int(slot)])
+            if s >= 0 { counts[s] = counter.counts[Int(slot)] }
+        }
+        return finish(profile: embedder.profile(of: counter), query: query, statistics: statistics, lexicalWeight: w)
+    }
+
     private mutating func resetCounts(_ n: Int) {
         if counts.count < n { counts = [Int32](repeating: 0, count: n) }
         for i in 0..<n { counts[i] = 0 }
