@@ -58,34 +58,49 @@ struct Lexicon: Sendable {
         }
 
         /// The values of `key` (UTF-8 bytes), nil when it is not in the table.
-        func lookup(_ key: UnsafeBufferPointer<UInt8>) -> [String]? {
-            data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> [String]? in
+        func lookup(_ key: UnsafeBufferPointer<UInt8>) -> [String]? { probe(key).values }
+
+        /// The values of `key` (nil when it is not in the table), and whether any key starts
+        /// with `key` (is it, or is longer): one bisection for the first line not below `key`.
+        func probe(_ key: UnsafeBufferPointer<UInt8>) -> (values: [String]?, prefixed: Bool) {
+            data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> ([String]?, Bool) in
                 let bytes = raw.bindMemory(to: UInt8.self)
-                // Invariant: lo and hi are line starts, and the key's line, if any, starts in lo..<hi.
+                // Invariant: lo and hi are line starts; the lines before lo are below key, those
+                // from hi on are not.
                 var lo = 0, hi = bytes.count
                 while lo < hi {
                     var start = (lo + hi) / 2
                     while start > lo && bytes[start - 1] != 0x0A { start -= 1 }
-                    var end = start
-                    while end < bytes.count && bytes[end] != 0x0A { end += 1 }
-                    let c = compare(bytes, line: start, key)
-                    if c == 0 {
-                        var values: [String] = []
-                        var p = start + key.count + 1
-                        var valueStart = p
-                        while p <= end {
-                            if p == end || bytes[p] == 0x7C {  // "|"
-                                if p > valueStart { values.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[valueStart..<p]), as: UTF8.self)) }
-                                valueStart = p + 1
-                            }
-                            p += 1
-                        }
-                        return values
-                    }
-                    if c < 0 { lo = end + 1 } else { hi = start }
+                    if compare(bytes, line: start, key) < 0 { lo = lineEnd(bytes, from: start) + 1 } else { hi = start }
                 }
-                return nil
+                guard lo < bytes.count else { return (nil, false) }
+                let c = compare(bytes, line: lo, key)
+                guard c == 0 else {
+                    // The first line not below key starts with it when key is a proper prefix of its key.
+                    var i = 0
+                    while i < key.count && lo + i < bytes.count && bytes[lo + i] == key[i] { i += 1 }
+                    return (nil, i == key.count)
+                }
+                let end = lineEnd(bytes, from: lo)
+                var values: [String] = []
+                var p = lo + key.count + 1
+                var valueStart = p
+                while p <= end {
+                    if p == end || bytes[p] == 0x7C {  // "|"
+                        if p > valueStart { values.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[valueStart..<p]), as: UTF8.self)) }
+                        valueStart = p + 1
+                    }
+                    p += 1
+                }
+                return (values, true)
             }
+        }
+
+        /// The offset of the newline ending the line that contains `from` (memchr).
+        private func lineEnd(_ bytes: UnsafeBufferPointer<UInt8>, from: Int) -> Int {
+            guard let base = bytes.baseAddress, from < bytes.count,
+                  let hit = memchr(base + from, 0x0A, bytes.count - from) else { return bytes.count }
+            return base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
         }
 
         func lookup(_ key: String) -> [String]? {

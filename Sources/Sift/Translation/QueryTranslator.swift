@@ -67,14 +67,17 @@ struct QueryTranslator {
                 runEnd += 1
             }
             // The corpus's own terms first: "知识蒸馏" as its articles gloss it.
+            // Longest matches grow a character at a time until no entry starts with the text.
             if !terms.isEmpty {
-                for length in stride(from: min(runEnd - i, terms.longestChinese), through: 2, by: -1) {
-                    let word = String(String.UnicodeScalarView(scalars[i..<(i + length)]))
-                    guard let english = terms.english(for: word) else { continue }
-                    out += english
-                    matched = length
-                    break
+                var best: [String]? = nil
+                var word = String.UnicodeScalarView(scalars[i..<(i + 1)])
+                for length in stride(from: 2, through: min(runEnd - i, terms.longestChinese), by: 1) {
+                    word.append(scalars[i + length - 1])
+                    let prefix = String(word)
+                    guard terms.hasChinesePrefix(prefix) else { break }
+                    if let english = terms.english(for: prefix) { best = english; matched = length }
                 }
+                if let best { out += best }
                 if matched > 0 {
                     translated = true
                     covered += matched
@@ -83,10 +86,17 @@ struct QueryTranslator {
                     continue
                 }
             }
-            for length in stride(from: min(runEnd - i, Lexicon.maxHeadword), through: 1, by: -1) {
-                let word = String(String.UnicodeScalarView(scalars[i..<(i + length)]))
-                if length == 1 && QueryTranslator.chineseFunctionCharacters.contains(word) { matched = -1; break }
-                guard let glosses = lexicon.chineseToEnglish.lookup(word) else { continue }
+            var longest: (length: Int, glosses: [String])? = nil
+            var bytes: [UInt8] = []
+            for length in 1...min(runEnd - i, Lexicon.maxHeadword) {
+                bytes.append(contentsOf: UTF8.encode(scalars[i + length - 1])!)
+                let (values, prefixed) = bytes.withUnsafeBufferPointer { lexicon.chineseToEnglish.probe($0) }
+                if let values { longest = (length, values) }
+                if !prefixed { break }
+            }
+            if longest?.length ?? 1 == 1, QueryTranslator.chineseFunctionCharacters.contains(String(scalars[i])) {
+                matched = -1
+            } else if let (length, glosses) = longest {
                 matched = length
                 var used = false
                 for gloss in glosses.prefix(QueryTranslator.glossesPerHeadword) where documentFrequency(gloss) > 0 {
@@ -94,7 +104,6 @@ struct QueryTranslator {
                     used = true
                 }
                 if used { covered += length; translated = true }
-                break
             }
             if matched >= 0 { content += max(matched, 1) }
             i += max(matched, 1)

@@ -112,6 +112,9 @@ struct TermTable: Sendable {
     private(set) var documentPairs: [Int32] = []
     /// Longest Chinese term, in characters; longest English term, in words.
     private(set) var longestChinese = 0
+    /// Every prefix (2 characters or more) of a Chinese term: a longest match stops growing
+    /// at the first prefix no term has.
+    private var chinesePrefixes: Set<String> = []
     private(set) var longestEnglish = 0
 
     var isEmpty: Bool { pairs.isEmpty }
@@ -139,6 +142,11 @@ struct TermTable: Sendable {
         byChinese[p.chinese, default: []].append(id)
         byEnglish[p.english.lowercased(), default: []].append(id)
         longestChinese = max(longestChinese, p.chinese.unicodeScalars.count)
+        var prefix = String.UnicodeScalarView()
+        for (i, c) in p.chinese.unicodeScalars.enumerated() {
+            prefix.append(c)
+            if i >= 1 { chinesePrefixes.insert(String(prefix)) }
+        }
         longestEnglish = max(longestEnglish, p.english.split(separator: " ").count)
         return id
     }
@@ -175,6 +183,9 @@ struct TermTable: Sendable {
     }
 
     /// The English terms of `term`, most documents first (at most `limit`).
+    /// Whether some Chinese term starts with `prefix` (2 characters or more) or is it.
+    func hasChinesePrefix(_ prefix: String) -> Bool { chinesePrefixes.contains(prefix) }
+
     func english(for term: String, limit: Int = 2) -> [String]? { best(byChinese[term], limit: limit, \.english) }
 
     /// The Chinese terms of `term` (any case), most documents first.
