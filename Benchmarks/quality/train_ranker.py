@@ -107,6 +107,33 @@ def accuracy(Xs, Ys, w, mean, scale):
     return hit / max(1, len(Xs))
 
 
+def compare_trees(sizes, keys, Xs, Ys, folds, nfolds, sets):
+    """Boosted regression trees (LambdaRank over each question's candidates) on the same folds: they capture feature
+    interactions the linear model cannot. Printed only: on the bundled corpus's golden questions they chose off-topic
+    bullets (their scores separate a question's candidates less there), so the linear model stays released."""
+    import lightgbm as lgb
+    for size in sizes.split(","):
+        leaves, rounds = (int(v) for v in size.split("x"))
+        params = dict(objective="lambdarank", metric="ndcg", ndcg_eval_at=[1], lambdarank_truncation_level=10, learning_rate=0.05,
+                      num_leaves=leaves, min_data_in_leaf=50, feature_fraction=0.9, bagging_fraction=0.8, bagging_freq=1,
+                      verbose=-1, seed=1, deterministic=True, num_threads=1)
+        per_fold, per_set = [], {s: [] for s in sets}
+        for k in range(nfolds):
+            tr = [i for i in range(len(keys)) if folds[i] != k and Ys[i].any()]
+            te = [i for i in range(len(keys)) if folds[i] == k]
+            booster = lgb.train(params, lgb.Dataset(np.concatenate([Xs[i] for i in tr]), np.concatenate([Ys[i] for i in tr]),
+                                                    group=[len(Xs[i]) for i in tr]), num_boost_round=rounds)
+            hit = {i: int(Ys[i][int(np.argmax(booster.predict(Xs[i])))] > 0) for i in te if len(Xs[i])}
+            per_fold.append(sum(hit.values()) / max(1, len(te)))
+            for s in sets:
+                idx = [i for i in te if keys[i].startswith(s + "/")]
+                per_set[s].append(sum(hit.get(i, 0) for i in idx) / max(1, len(idx)))
+        print(f"trees {leaves} leaves x {rounds}: first {np.mean(per_fold):.4f} (folds {' '.join(f'{a:.4f}' for a in per_fold)})",
+              file=sys.stderr)
+        for s in sets:
+            print(f"    {s:10s} {np.mean(per_set[s]):.4f} (folds {' '.join(f'{a:.4f}' for a in per_set[s])})", file=sys.stderr)
+
+
 def write_swift(model, path):
     """Compiles `model` into the library: AnswerRanker.v1."""
     floats = lambda xs: ",\n            ".join(", ".join(repr(float(x)) for x in xs[i:i + 6]) for i in range(0, len(xs), 6))
@@ -140,6 +167,9 @@ def main():
                     help="the Swift file that compiles the model into the library (a test keeps it equal to --out)")
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--penalties", default="0.001,0.01,0.1,1")
+    ap.add_argument("--compare-trees", metavar="LEAVESxTREES", default=None,
+                    help="also cross-validate boosted trees (LightGBM LambdaRank, e.g. 15x300; needs lightgbm==4.7.0) on "
+                         "the same folds, for comparison only: nothing is written for them (see Benchmarks/quality/LEVERS.md)")
     args = ap.parse_args()
     if args.swift_from:
         with open(args.swift_from, encoding="utf-8") as f:
@@ -178,6 +208,9 @@ def main():
             print(f"    {s:10s} {np.mean(per_set[s]):.4f} (folds {' '.join(f'{a:.4f}' for a in per_set[s])})", file=sys.stderr)
         if best is None or mean_acc > best[0] + 1e-9:
             best = (mean_acc, penalty)
+
+    if args.compare_trees:
+        compare_trees(args.compare_trees, keys, Xs, Ys, folds, args.folds, sets)
 
     penalty = best[1]
     w = train(Xs, Ys, mean, scale, penalty)
