@@ -10,7 +10,7 @@ extension FlatIndex {
     ///
     /// The matrix is processed in tiles of rows so that the score buffer stays small (a few
     /// MiB, cache-resident) whatever the number of rows; after each tile's sgemm the top-k
-    /// heaps of the queries are updated on up to `threads` threads (0 = all cores), in
+    /// selections of the queries are updated on up to `threads` threads (0 = all cores), in
     /// turn with BLAS, so the two never compete for cores. A bfloat16 tile is widened to
     /// Float32 before its sgemm.
     /// - Complexity: O(count · dimension · queries) for the products, O(count · queries ·

@@ -139,7 +139,7 @@ extension FlatIndex {
     }
 
     /// The scan of every row: each worker scores its share of the rows block by block into a
-    /// small buffer (`score(rows, out)`) and keeps its own top-k heap; the heaps are merged at
+    /// small buffer (`score(rows, out)`) and keeps its own top-k selection; they are merged at
     /// the end. No score buffer of `count` floats is written or read back, and the selection
     /// runs on all workers. Matrices under 4 MiB (of `bytesPerRow`-wide rows) are scanned on
     /// the calling thread: starting workers costs more than the scan (about 0.1 ms).
@@ -151,7 +151,7 @@ extension FlatIndex {
         let blockRows = max(1, min(FlatIndex.scanBlockRows, (n + workers - 1) / workers))
         let scratch = UnsafeMutablePointer<Float>.allocate(capacity: workers * blockRows)
         defer { scratch.deallocate() }
-        // Each worker builds its own heap and moves it into its (uninitialised) slot; the
+        // Each worker builds its own selection and moves it into its (uninitialised) slot; the
         // slots live on the stack.
         return withUnsafeTemporaryAllocation(of: TopKSelector.self, capacity: workers) { selectors in
             let shared = SendableBatch(selectors: selectors, scores: UnsafeMutableBufferPointer(start: scratch, count: workers * blockRows))
@@ -175,7 +175,7 @@ extension FlatIndex {
             var merged = selectors.baseAddress!.move()
             for w in 1..<workers {
                 let other = (selectors.baseAddress! + w).move()
-                for hit in other.heap { merged.offer(row: hit.row, score: hit.score) }
+                for hit in other.unordered { merged.offer(row: hit.row, score: hit.score) }
             }
             return ordered ? merged.sorted() : merged.unordered
         }

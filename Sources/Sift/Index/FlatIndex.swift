@@ -10,7 +10,7 @@ import CBLAS
 /// One query is a `cblas_sgemv` over the Float32 matrix, or a multi-threaded SIMD scan once
 /// the matrix is large enough to be bound by memory bandwidth (see ``SingleQueryKernel``);
 /// a batch of queries is one `cblas_sgemm` per tile of rows. Each is followed by a
-/// bounded-heap top-k per query (never a full sort).
+/// buffered top-k selection per query (never a full sort).
 ///
 /// `FlatIndex` is a value type with copy-on-write storage; a copy is a consistent
 /// snapshot that other threads may search while the original is being changed. Removed

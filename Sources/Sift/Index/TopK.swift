@@ -6,72 +6,82 @@ public struct ScoredRow: Sendable, Hashable {
     public init(row: Int, score: Float) { self.row = row; self.score = score }
 }
 
-/// Bounded min-heap top-k selection over a score buffer: O(n log k), one pass, no sort
-/// of the whole buffer. Ties are broken by the lower row number, so results are
-/// deterministic.
+/// Top-k selection over a stream of scores in amortised O(1) per score: scores at or above a
+/// floor are appended to a buffer of up to 2k; when it is full a quickselect keeps the best k
+/// and raises the floor to the k-th best score. (A bounded heap paid a sift of log k levels
+/// for most rows when k is a large share of them, as in stage 1's 400 of a few thousand.)
+/// Ties are broken by the lower row number, so results are deterministic.
 struct TopKSelector {
-    private(set) var heap: [ScoredRow] = []
+    private var items: [ScoredRow] = []
     let k: Int
+    /// Scores below this cannot be among the best k (the k-th best after the last compaction).
+    private var threshold: Float = -.infinity
 
     init(k: Int) {
         self.k = k
-        heap.reserveCapacity(k)
+        items.reserveCapacity(2 * k)
     }
 
-    /// `a` ranks below `b`.
-    @inline(__always) private static func worse(_ a: ScoredRow, _ b: ScoredRow) -> Bool {
-        a.score < b.score || (a.score == b.score && a.row > b.row)
+    /// `a` ranks above `b`: higher score, then lower row.
+    @inline(__always) static func better(_ a: ScoredRow, _ b: ScoredRow) -> Bool {
+        a.score > b.score || (a.score == b.score && a.row < b.row)
     }
 
     @inline(__always) mutating func offer(row: Int, score: Float) {
-        if heap.count < k {
-            heap.append(ScoredRow(row: row, score: score))
-            siftUp(heap.count - 1)
-        } else if k > 0 && TopKSelector.worse(heap[0], ScoredRow(row: row, score: score)) {
-            heap[0] = ScoredRow(row: row, score: score)
-            siftDown(0)
+        guard k > 0, score >= threshold else { return }
+        items.append(ScoredRow(row: row, score: score))
+        if items.count >= 2 * k { compact() }
+    }
+
+    /// The threshold a new score must reach to be kept.
+    @inline(__always) var floor: Float { threshold }
+
+    /// Keeps the best k of the buffer and raises the threshold to the k-th best score.
+    private mutating func compact() {
+        guard items.count > k else { return }
+        items.withUnsafeMutableBufferPointer { TopKSelector.select(k, in: $0) }
+        items.removeLast(items.count - k)
+        threshold = items.withUnsafeBufferPointer { b in b.reduce(Float.infinity) { min($0, $1.score) } }
+    }
+
+    /// Rearranges `a` so that its first `k` elements are its best `k` (in no order):
+    /// quickselect with a median-of-three pivot (the order is total, rows being distinct).
+    static func select(_ k: Int, in a: UnsafeMutableBufferPointer<ScoredRow>) {
+        var lo = 0, hi = a.count - 1
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2
+            if better(a[mid], a[lo]) { a.swapAt(mid, lo) }
+            if better(a[hi], a[lo]) { a.swapAt(hi, lo) }
+            if better(a[hi], a[mid]) { a.swapAt(hi, mid) }
+            let pivot = a[mid]  // a[lo] ≥ pivot ≥ a[hi] in rank
+            var i = lo, j = hi
+            while i <= j {
+                while better(a[i], pivot) { i += 1 }
+                while better(pivot, a[j]) { j -= 1 }
+                if i <= j { a.swapAt(i, j); i += 1; j -= 1 }
+            }
+            // Now a[lo...j] rank at or above the pivot, a[i...hi] at or below it.
+            if k - 1 <= j { hi = j } else if k - 1 >= i { lo = i } else { return }
         }
     }
 
-    /// The threshold a new score must beat once the heap is full.
-    @inline(__always) var floor: Float { heap.count < k ? -.infinity : heap[0].score }
-
-    private mutating func siftUp(_ index: Int) {
-        var i = index
-        while i > 0 {
-            let parent = (i - 1) / 2
-            guard TopKSelector.worse(heap[i], heap[parent]) else { break }
-            heap.swapAt(i, parent)
-            i = parent
-        }
+    /// The selected rows in no particular order (for callers that rank them again).
+    var unordered: [ScoredRow] {
+        guard items.count > k else { return items }
+        var copy = items
+        copy.withUnsafeMutableBufferPointer { TopKSelector.select(k, in: $0) }
+        return Array(copy.prefix(k))
     }
-
-    private mutating func siftDown(_ index: Int) {
-        var i = index
-        let n = heap.count
-        while true {
-            let l = 2 * i + 1, r = l + 1
-            var m = i
-            if l < n && TopKSelector.worse(heap[l], heap[m]) { m = l }
-            if r < n && TopKSelector.worse(heap[r], heap[m]) { m = r }
-            if m == i { return }
-            heap.swapAt(i, m)
-            i = m
-        }
-    }
-
-    /// The selected rows in heap order (for callers that rank them again).
-    var unordered: [ScoredRow] { heap }
 
     /// The selected rows, best first (sorting only the k kept).
     func sorted() -> [ScoredRow] {
-        heap.sorted { TopKSelector.worse($1, $0) }
+        unordered.sorted(by: TopKSelector.better)
     }
 
     /// Offers `scores[j]` as row `rowOffset + j` for every j (skipping rows `isLive` rejects
     /// and scores below `minScore`).
     ///
-    /// Once the heap is full almost every score falls below its floor, so the buffer is
+    /// Once k scores are kept almost every score falls below the floor, so the buffer is
     /// skipped 16 scores at a time with one vector comparison (``firstBlock(_:from:count:atLeast:)``),
     /// and only blocks holding a score at or above the floor are looked at one by one.
     mutating func offer(scores: UnsafeBufferPointer<Float>, rowOffset: Int, minScore: Float, isLive: (Int) -> Bool) {
@@ -86,7 +96,7 @@ struct TopKSelector {
                 let s = base[j]
                 if s >= floor && isLive(rowOffset + j) {
                     offer(row: rowOffset + j, score: s)
-                    if heap.count == k { floor = max(minScore, self.floor) }
+                    floor = max(minScore, self.floor)
                 }
                 j += 1
             }
