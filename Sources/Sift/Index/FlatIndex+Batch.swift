@@ -73,7 +73,7 @@ extension FlatIndex {
                 }
             }
         }
-        return selectors.map { $0.sorted() }
+        return selectors.indices.map { selectors[$0].sorted() }
     }
 
 }

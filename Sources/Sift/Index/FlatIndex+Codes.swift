@@ -106,7 +106,7 @@ extension FlatIndex {
         let exact = exactScores(rows: rows, query: query)
         var selector = TopKSelector(k: k)
         for (i, row) in rows.enumerated() where exact[i] >= minScore { selector.offer(row: row, score: exact[i]) }
-        return ordered ? selector.sorted() : selector.unordered
+        return ordered ? selector.sorted() : selector.unordered()
     }
 
     /// A memory-mapped matrix larger than this share of physical memory is read a refined row

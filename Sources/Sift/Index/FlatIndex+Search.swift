@@ -174,10 +174,10 @@ extension FlatIndex {
             }
             var merged = selectors.baseAddress!.move()
             for w in 1..<workers {
-                let other = (selectors.baseAddress! + w).move()
-                for hit in other.unordered { merged.offer(row: hit.row, score: hit.score) }
+                var other = (selectors.baseAddress! + w).move()
+                for hit in other.unordered() { merged.offer(row: hit.row, score: hit.score) }
             }
-            return ordered ? merged.sorted() : merged.unordered
+            return ordered ? merged.sorted() : merged.unordered()
         }
     }
 

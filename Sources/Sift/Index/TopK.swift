@@ -65,17 +65,18 @@ struct TopKSelector {
         }
     }
 
-    /// The selected rows in no particular order (for callers that rank them again).
-    var unordered: [ScoredRow] {
-        guard items.count > k else { return items }
-        var copy = items
-        copy.withUnsafeMutableBufferPointer { TopKSelector.select(k, in: $0) }
-        return Array(copy.prefix(k))
+    /// The selected rows in no particular order (for callers that rank them again); the
+    /// buffer is cut to them in place.
+    mutating func unordered() -> [ScoredRow] {
+        compact()
+        return items
     }
 
-    /// The selected rows, best first (sorting only the k kept).
-    func sorted() -> [ScoredRow] {
-        unordered.sorted(by: TopKSelector.better)
+    /// The selected rows, best first (sorting only the k kept, in place).
+    mutating func sorted() -> [ScoredRow] {
+        compact()
+        items.sort(by: TopKSelector.better)
+        return items
     }
 
     /// Offers `scores[j]` as row `rowOffset + j` for every j (skipping rows `isLive` rejects

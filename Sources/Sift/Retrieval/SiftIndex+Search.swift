@@ -218,7 +218,7 @@ extension SiftIndex {
         if scored.count > k {
             var top = TopKSelector(k: k)
             for item in scored { top.offer(row: item.row.row, score: item.scores.final) }
-            let keep = Set(top.unordered.map(\.row))
+            let keep = Set(top.unordered().map(\.row))
             scored = scored.filter { keep.contains($0.row.row) }
         }
         scored.sort { a, b in a.scores.final != b.scores.final ? a.scores.final > b.scores.final : a.row.row < b.row.row }
