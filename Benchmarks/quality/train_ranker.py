@@ -111,7 +111,10 @@ def compare_trees(sizes, keys, Xs, Ys, folds, nfolds, sets):
     """Boosted regression trees (LambdaRank over each question's candidates) on the same folds: they capture feature
     interactions the linear model cannot. Printed only: on the bundled corpus's golden questions they chose off-topic
     bullets (their scores separate a question's candidates less there), so the linear model stays released."""
-    import lightgbm as lgb
+    try:
+        import lightgbm as lgb
+    except ImportError:
+        sys.exit("train_ranker: --compare-trees needs lightgbm (pip install lightgbm==4.7.0)")
     for size in sizes.split(","):
         leaves, rounds = (int(v) for v in size.split("x"))
         params = dict(objective="lambdarank", metric="ndcg", ndcg_eval_at=[1], lambdarank_truncation_level=10, learning_rate=0.05,

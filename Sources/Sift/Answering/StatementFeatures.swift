@@ -246,8 +246,8 @@ struct Entities {
         guard wanted(.number, .date, .person, .place, .reason, .method) else { return }
         if only == .reason || only == .method {
             let lower = text.lowercased()
-            if only == .reason { cause = Entities.causeCues.contains { Entities.has(lower, $0) } }
-            if only == .method { means = Entities.meansCues.contains { Entities.has(lower, $0) } }
+            if only == .reason { cause = Entities.causeCues.contains { ByteSearch.contains(lower, $0) } }
+            if only == .method { means = Entities.meansCues.contains { ByteSearch.contains(lower, $0) } }
             return
         }
         let lower = text.lowercased()
@@ -255,7 +255,7 @@ struct Entities {
         var digitRun = 0
         var digits = ""
         func numberEnds() {
-            if !digits.isEmpty && !Entities.has(question, digits) { number = true }
+            if !digits.isEmpty && !ByteSearch.contains(question, digits) { number = true }
             digits = ""
         }
         for (i, s) in scalars.enumerated() {
@@ -267,7 +267,7 @@ struct Entities {
                 if digitRun == 4, i + 1 >= 4 {
                     let year = Int(String(String.UnicodeScalarView(scalars[(i - 3)...i]))) ?? 0
                     let next = i + 1 < scalars.count ? scalars[i + 1].value : 0x20
-                    if (1000...2099).contains(year) && !(next >= 0x30 && next <= 0x39) && !Entities.has(question, String(year)) { date = true }
+                    if (1000...2099).contains(year) && !(next >= 0x30 && next <= 0x39) && !ByteSearch.contains(question, String(year)) { date = true }
                 }
                 if i + 1 < scalars.count, [0x5E74, 0x6708, 0x65E5].contains(scalars[i + 1].value) { date = true }  // 年 月 日
             } else {
@@ -280,19 +280,19 @@ struct Entities {
                 if v != 0x4E00 || [0x5E74, 0x6708, 0x65E5, 0x4E2A, 0x500B, 0x5E74].contains(scalars[i + 1].value) { number = true }
             }
             if [0x4E16, 0x671D].contains(v), i + 1 < scalars.count, [0x7EAA, 0x7D00, 0x4EE3].contains(scalars[i + 1].value) { date = true }  // 世纪 朝代
-            if Entities.placeSuffixes.contains(v), i > 0, !Entities.has(question, String(String.UnicodeScalarView(scalars[(i - 1)...i]))) {
+            if Entities.placeSuffixes.contains(v), i > 0, !ByteSearch.contains(question, String(String.UnicodeScalarView(scalars[(i - 1)...i]))) {
                 place = true
             }
             if v == 0xB7 || v == 0x30FB { name = true }  // · in transliterated names
         }
         numberEnds()
-        if Entities.months.contains(where: { Entities.has(lower, $0) && !Entities.has(question, $0) }) { date = true }
+        if Entities.months.contains(where: { ByteSearch.contains(lower, $0) && !ByteSearch.contains(question, $0) }) { date = true }
         // A capitalised word after the first one, not in the question: a name or a place in English.
         // (Scanned as Unicode scalars: Character properties cost more than the rest together.)
         let words = text.unicodeScalars.split(whereSeparator: { !Entities.isAlphabetic($0) && $0 != "'" })
         for (i, w) in words.enumerated() where i > 0 {
             if let f = w.first, Entities.isUppercase(f), w.count > 1, w.dropFirst().allSatisfy(Entities.isLowercase),
-               !Entities.has(question, String(String.UnicodeScalarView(w)).lowercased()) {
+               !ByteSearch.contains(question, String(String.UnicodeScalarView(w)).lowercased()) {
                 name = true
                 break
             }
@@ -300,13 +300,13 @@ struct Entities {
         // A path the question does not give.
         for token in text.unicodeScalars.split(whereSeparator: { Entities.isWhitespace($0) || $0 == "，" || $0 == "、" || $0 == "（" || $0 == "）" })
             where token.contains("/") && token.contains(where: Entities.isAlphabetic)
-            && !Entities.has(question, String(String.UnicodeScalarView(token)).lowercased()) {
+            && !ByteSearch.contains(question, String(String.UnicodeScalarView(token)).lowercased()) {
             place = true
         }
-        if [" in ", " at ", " near ", " from "].contains(where: { Entities.has(lower, $0) }) && name { place = true }
+        if [" in ", " at ", " near ", " from "].contains(where: { ByteSearch.contains(lower, $0) }) && name { place = true }
         if only == nil {
-            cause = Entities.causeCues.contains { Entities.has(lower, $0) }
-            means = Entities.meansCues.contains { Entities.has(lower, $0) }
+            cause = Entities.causeCues.contains { ByteSearch.contains(lower, $0) }
+            means = Entities.meansCues.contains { ByteSearch.contains(lower, $0) }
         }
     }
 
@@ -320,6 +320,4 @@ struct Entities {
         s.value < 0x80 ? s.value == 0x20 || (s.value >= 0x09 && s.value <= 0x0D) : s.properties.isWhitespace
     }
 
-    /// Whether `text` contains `part`, byte for byte in UTF-8 (both are NFKC text here).
-    static func has(_ text: String, _ part: String) -> Bool { ByteSearch.contains(text, part) }
 }

@@ -133,7 +133,7 @@ enum Statements {
     }
 
     static func isTableRow(_ line: String) -> Bool {
-        Entities.has(line, cellSeparator)  // byte search: Foundation's canonical search cost more than the rest
+        ByteSearch.contains(line, cellSeparator)  // byte search: Foundation's canonical search cost more than the rest
     }
 
     /// Whether a line (as scalars) has the cell separator " | ".

@@ -14,8 +14,9 @@ public struct ScoredRow: Sendable, Hashable {
 struct TopKSelector {
     private var items: [ScoredRow] = []
     let k: Int
-    /// Scores below this cannot be among the best k (the k-th best after the last compaction).
-    private var threshold: Float = -.infinity
+    /// The score a new one must reach to be kept: below it none can be among the best k (the
+    /// k-th best after the last compaction).
+    private(set) var floor: Float = -.infinity
 
     init(k: Int) {
         self.k = k
@@ -28,20 +29,17 @@ struct TopKSelector {
     }
 
     @inline(__always) mutating func offer(row: Int, score: Float) {
-        guard k > 0, score >= threshold else { return }
+        guard k > 0, score >= floor else { return }
         items.append(ScoredRow(row: row, score: score))
         if items.count >= 2 * k { compact() }
     }
 
-    /// The threshold a new score must reach to be kept.
-    @inline(__always) var floor: Float { threshold }
-
-    /// Keeps the best k of the buffer and raises the threshold to the k-th best score.
+    /// Keeps the best k of the buffer and raises the floor to the k-th best score.
     private mutating func compact() {
         guard items.count > k else { return }
         items.withUnsafeMutableBufferPointer { TopKSelector.select(k, in: $0) }
         items.removeLast(items.count - k)
-        threshold = items.withUnsafeBufferPointer { b in b.reduce(Float.infinity) { min($0, $1.score) } }
+        floor = items.withUnsafeBufferPointer { b in b.reduce(Float.infinity) { min($0, $1.score) } }
     }
 
     /// Rearranges `a` so that its first `k` elements are its best `k` (in no order):

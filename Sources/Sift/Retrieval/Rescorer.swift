@@ -38,15 +38,6 @@ struct Rescorer {
         return finish(profile: profile, query: query, statistics: statistics, lexicalWeight: w)
     }
 
-    /// Scores a text that is not in the index (a sentence of an answer).
-    mutating func score(_ text: String, profile: PassageProfile, query: PreparedQuery, statistics: CorpusStatistics,
-                        lexicalWeight w: Float) -> Scores {
-        guard query.table.count > 0 else { return Scores(final: 0, cosine: 0, lexical: 0) }
-        resetCounts(query.table.count)
-        countFromText(text, query: query)
-        return finish(profile: profile, query: query, statistics: statistics, lexicalWeight: w)
-    }
-
     /// Scores a text that is not in the index from its features, counted once (`counter`,
     /// every kind of ``Embedder/allKinds``): the same counts as analysing the text again.
     mutating func score(counted counter: FeatureCounter, query: PreparedQuery, statistics: CorpusStatistics,

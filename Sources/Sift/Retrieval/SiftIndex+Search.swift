@@ -267,8 +267,10 @@ extension SiftIndex {
     /// pick the sentences of an answer). 0...1.
     func sentenceScore(_ sentence: String, query: PreparedQuery, rescorer: inout Rescorer) -> Rescorer.Scores {
         var scratch = Analyzer.Scratch()
-        let encoded = embedder.encodePassage(sentence[...], into: nil, collectDistinct: false, scratch: &scratch)
-        return rescorer.score(sentence, profile: encoded.profile, query: query, statistics: statistics, lexicalWeight: model.bm25Weight)
+        var counter = scratch.counter ?? FeatureCounter()
+        scratch.counter = nil  // keep the counter's storage uniquely referenced
+        embedder.analyzer.analyze(sentence[...], kinds: embedder.allKinds, into: &counter, scratch: &scratch)
+        return rescorer.score(counted: counter, query: query, statistics: statistics, lexicalWeight: model.bm25Weight)
     }
 
     func prepare(_ query: String) -> PreparedQuery { embedder.prepareQuery(query, statistics: statistics) }
