@@ -110,6 +110,57 @@ struct AnswerComposerTests {
         #expect(a.points.count >= 1, "the English definition of SFT is a bullet")
     }
 
+    @Test("A bare term is a definition question", arguments: [("rlhf", "human feedback"), ("Sft", "supervised fine-tuning")])
+    func bareTerm(question: String, definition: String) throws {
+        let a = try engine().ask(question)
+        let lead = try #require(a.lead, "'\(question)' should be answered")
+        #expect(lead.text.lowercased().contains(definition), "lead: \(lead.text)")
+    }
+
+    @Test("A term no article is about is defined by the articles that define it, not split into senses")
+    func termWithoutArticle() throws {
+        let a = try engine().ask("What is reward hacking?")
+        let lead = try #require(a.lead)
+        #expect(lead.text.hasPrefix("Reward hacking is"), "lead: \(lead.text)")
+        #expect(a.senses.isEmpty, "the RLHF and reward-model articles define the same thing: \(a.senses.map(\.text))")
+        #expect(a.ambiguousTerm == nil)
+        #expect(a.points.contains { $0.text.contains("reward hacking") }, "the Chinese definition is a bullet")
+    }
+
+    @Test("A Chinese definition question answered from English leads with the English definition")
+    func crossLanguageDefinition() throws {
+        // No Chinese article is about 知识蒸馏; the English one's title is the term's translation.
+        let a = try engine().ask("知识蒸馏是什么")
+        let lead = try #require(a.lead)
+        #expect(lead.language == "en")
+        #expect(lead.text.hasPrefix("Knowledge distillation is"), "lead: \(lead.text)")
+    }
+
+    @Test("Question words that are a query's only Chinese do not pick the statement")
+    func questionWordsAreNotContent() throws {
+        // "是什么" stays in the query (it says Chinese is wanted), but a sentence quoting
+        // "…是什么？" does not answer "few-shot prompting 是什么".
+        let a = try engine().ask("few-shot prompting 是什么")
+        let lead = try #require(a.lead)
+        #expect(a.references[lead.citations[0] - 1].source.hasSuffix("prompt-engineering.md"), "lead: \(lead.text)")
+        #expect(lead.text.lowercased().contains("few-shot"), "lead: \(lead.text)")
+    }
+
+    @Test("The lead's passage adds its next statement only when it is about as likely, never the lead again")
+    func secondStatementOfLeadPassage() throws {
+        let questions = Shared.goldenQuestions()
+        #expect(questions.count >= 50)
+        for question in questions {
+            let a = try engine().ask(question)
+            guard let lead = a.lead else { continue }
+            let sameReference = a.points.filter { $0.citations == lead.citations }
+            #expect(sameReference.count <= 1, "'\(question)': \(sameReference.count) bullets from the lead's passage")
+            for p in sameReference {
+                #expect(!lead.text.contains(p.text) && !p.text.contains(lead.text), "'\(question)' repeats the lead: \(p.text)")
+            }
+        }
+    }
+
     @Test("红烧肉怎么做? is not answered", arguments: ["红烧肉怎么做?", "How do I cook braised pork belly?", "明天北京的天气怎么样？"])
     func unanswerable(question: String) throws {
         let a = try engine().ask(question)

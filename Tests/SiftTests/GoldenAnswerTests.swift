@@ -178,7 +178,7 @@ struct GoldenAnswerTests {
     }
 
     /// The fixture's `facts`: strings of which one is in a statement that answers the question.
-    @Test("The lead states a fact of the answer for at least 45 % of the questions with facts, the whole answer too")
+    @Test("The lead states a fact of the answer for at least 55 % of the questions with facts, the whole answer too")
     func leadsStateFacts() throws {
         let rows = try Golden.answerable().filter { !($0.0.facts ?? []).isEmpty }
         func has(_ s: Answer.Statement?, _ facts: [String]) -> Bool {
@@ -197,15 +197,16 @@ struct GoldenAnswerTests {
         print("[golden] \(summary)")
         if !leadMisses.isEmpty { print("[golden] leads without a fact:\n" + leadMisses.joined(separator: "\n")) }
         #expect(rows.count >= 60)
-        // Measured 2026-12-01: lead 55.6 %, any statement 56.3 % of 135 (before cross-language
-        // search: 50.0 % and 51.5 % of 130; the composer before the ranker: lead 8.5 %, any
-        // 55.4 % with five bullets an answer, half of them off topic).
-        #expect(Double(leads) >= 0.45 * Double(rows.count), "\(summary)")
-        #expect(Double(anyHits) >= 0.45 * Double(rows.count), "\(summary)")
+        // Measured 2026-12-01: lead 60.0 %, any statement 62.2 % of 135 (before bare terms, terms
+        // no article is about and question words left out of coverage: 55.6 % and 56.3 %; before
+        // cross-language search: 50.0 % and 51.5 % of 130; the composer before the ranker: lead
+        // 8.5 %, any 55.4 % with five bullets an answer, half of them off topic).
+        #expect(Double(leads) >= 0.55 * Double(rows.count), "\(summary)")
+        #expect(Double(anyHits) >= 0.55 * Double(rows.count), "\(summary)")
     }
 
     /// The fixture's `on_topic`: a bullet from any other article pads the answer.
-    @Test("At least 60 % of bullets come from an article on the question's topic")
+    @Test("At least 80 % of bullets come from an article on the question's topic")
     func bulletsAreOnTopic() throws {
         let rows = try Golden.answerable().filter { $0.0.on_topic != nil }
         var total = 0, onTopic = 0, off: [String] = []
@@ -220,8 +221,9 @@ struct GoldenAnswerTests {
         let summary = "bullets on topic: \(onTopic)/\(total) = \(percent(onTopic, total))"
         print("[golden] \(summary)")
         if !off.isEmpty { print("[golden] off-topic bullets:\n" + off.joined(separator: "\n")) }
-        // Measured 2026-12-01: 10 of 14 (before cross-language search 10 of 13; the composer
+        // Measured 2026-12-01: 36 of 40 (18 of them the lead passage's second statement; before
+        // it and the changes above 10 of 14; before cross-language search 10 of 13; the composer
         // before the ranker: 183 of 349).
-        #expect(Double(onTopic) >= 0.6 * Double(total), "\(summary)")
+        #expect(Double(onTopic) >= 0.8 * Double(total), "\(summary)")
     }
 }

@@ -71,10 +71,12 @@ public struct Answer: Sendable, Hashable, Codable {
     public var language: String
     /// Whether the corpus answers the question.
     public var answered: Bool
-    /// A definitional sentence, for definition questions, when the corpus has one.
+    /// The statement that best answers the question (for a definition question, a sentence
+    /// that defines the term when the corpus has one); `nil` when the question is declined.
     public var lead: Statement?
-    /// Further statements on the question (the main meaning, for an ambiguous term), each
-    /// from a different article; at most ``AnswerComposer/maxPoints``, and only those on topic.
+    /// Further statements on the question (the main meaning, for an ambiguous term): at most
+    /// one more from the lead's passage, then one from each other article; at most
+    /// ``AnswerComposer/maxPoints``, and only those on topic.
     public var points: [Statement]
     /// For an ambiguous term (``ambiguousTerm``): one statement per other meaning.
     public var senses: [Statement]

@@ -10,7 +10,8 @@ import Foundation
 ///    how well each answers the question (coverage of the question's weighted terms, their
 ///    proximity, room for the answer, the kind of answer asked for — a number for 多少 / how
 ///    many, a date for 哪一年 / when, a place or a path for 哪里 / 放在 / where, …).
-/// 3. The best candidate leads. Further bullets come from other articles, one each, only
+/// 3. The best candidate leads; the next best statement of its passage may follow (the
+///    answer is often the neighbouring sentence). Further bullets come from other articles, one each, only
 ///    when they are on topic: they cover the question's focus terms about as well as the lead
 ///    and score close to it. One excellent bullet beats five.
 /// 4. For a definition question whose term means different things in different articles,
@@ -87,7 +88,7 @@ public struct AnswerComposer: Sendable {
         var hits = index.search(prepared: prepared, k: max(topK, AnswerComposer.senseHits), filter: filter, settings: settings)
         // A definition question is also searched for its term alone: in "什么是 RLHF？" the
         // question words are most of the query and favour any article that asks "什么是…".
-        if let term = analysis.definitionTerm {
+        if let term = analysis.definitionTerm, term != QuestionAnalysis.trimmed(asked) {
             let termHits = index.search(term, k: AnswerComposer.senseHits, filter: filter, settings: settings)
             hits = AnswerComposer.merge(hits, termHits)
         }
@@ -133,9 +134,13 @@ public struct AnswerComposer: Sendable {
         }
         // Passages found through the question's translation are judged by the translation's
         // terms (a Chinese question's words are nowhere in an English statement).
+        // A definition term has its own spelling there: the title of the other language's
+        // article that its translation spells ("知识蒸馏" → "Knowledge distillation").
         let translated = prepared.translation.map { t in
-            (terms: QuestionTerms(query: t.query, analysis: analysis, question: t.text, analyzer: index.embedder.analyzer,
-                                  statistics: index.statistics), prepared: t.query)
+            let term = analysis.definitionTerm == nil ? nil
+                : AnswerComposer.translatedTerm(hits, translation: t, analyzer: index.embedder.analyzer)
+            return (terms: QuestionTerms(query: t.query, analysis: analysis, question: t.text, analyzer: index.embedder.analyzer,
+                                         statistics: index.statistics, term: term), prepared: t.query)
         }
         var candidates = self.candidates(pool[...], best: best.score, terms: terms, index: index, prepared: prepared,
                                          translated: translated, rescorer: &rescorer, scratch: &scratch)
@@ -173,11 +178,25 @@ public struct AnswerComposer: Sendable {
         var ordered = candidates.sorted { a, b in
             a.score != b.score ? a.score > b.score : a.rank != b.rank ? a.rank < b.rank : a.unit.ordinal < b.unit.ordinal
         }
-        if let matcher = terms.matcher {
+        // Defining statements of the articles about X (X in their title); when no article is,
+        // of any article ("Reward hacking is a major RLHF failure mode in which …").
+        // The term as a candidate's article writes it (the translation's spelling for articles
+        // found through it).
+        func matcher(of c: Candidate) -> TermMatcher? {
+            c.hit.translated ? translated?.terms.matcher ?? terms.matcher : terms.matcher
+        }
+        let aboutTerm = terms.matcher.map { m in hits.contains { m.mentioned(in: $0.document.title) } } ?? false
+        func defining(_ c: Candidate) -> Bool {
+            guard let matcher = matcher(of: c), c.features[AnswerComposer.definitionalFeature] > 0 else { return false }
+            return !aboutTerm || matcher.mentioned(in: c.hit.document.title)
+        }
+        func names(_ c: Candidate) -> Bool {
+            matcher(of: c)?.mentioned(in: AnswerComposer.slice(c.hit.passage.text, c.unit.range)) ?? true
+        }
+        if terms.matcher != nil {
             // "What is X" is answered by a statement that names X, when any does.
-            let names = ordered.map { matcher.mentioned(in: AnswerComposer.slice($0.hit.passage.text, $0.unit.range)) }
+            let names = ordered.map(names)
             if names.contains(true) { ordered = zip(ordered, names).filter(\.1).map(\.0) + zip(ordered, names).filter { !$0.1 }.map(\.0) }
-            let defining = { (c: Candidate) in c.features[AnswerComposer.definitionalFeature] > 0 && matcher.mentioned(in: c.hit.document.title) }
             // In the question's language when its articles define the term; within the article
             // its first definition (articles open with theirs).
             if let best = ordered.first(where: { defining($0) && $0.hit.document.language == analysis.language })
@@ -191,22 +210,31 @@ public struct AnswerComposer: Sendable {
         if let lead = ordered.first {
             answer.lead = statement(lead.hit, lead.unit)
             var used: Set<String> = [lead.hit.document.id]
+            let best = candidates.map(\.score).max() ?? lead.score
+            func onTopic(_ c: Candidate) -> Bool {
+                c.score >= best + log(relativeScore) && c.focus >= lead.focus * relativeCoverage && c.focus > 0
+            }
+            // The lead's passage often says the answer in a neighbouring sentence instead: its
+            // next statement by odds follows when it is about as likely and as much on topic.
+            let shown = AnswerComposer.extend(lead.unit, in: lead.hit.passage.text)
+            if let second = ordered.dropFirst().first(where: { $0.hit.passageID == lead.hit.passageID }), onTopic(second),
+               !AnswerComposer.extend(second.unit, in: second.hit.passage.text).overlaps(shown) {
+                answer.points.append(statement(second.hit, second.unit))
+            }
             // A definition question: first the definitions of the other articles about the term
             // (the same thing in the other language, or from another angle), one each.
-            if let matcher = terms.matcher {
-                for c in ordered.dropFirst() where answer.points.count < maxPoints && !used.contains(c.hit.document.id)
-                    && c.features[AnswerComposer.definitionalFeature] > 0 && matcher.mentioned(in: c.hit.document.title) {
+            if terms.matcher != nil {
+                for c in ordered.dropFirst() where answer.points.count < maxPoints && !used.contains(c.hit.document.id) && defining(c) {
                     used.insert(c.hit.document.id)
                     answer.points.append(statement(c.hit, c.unit))
                 }
             }
             // Then the best statement of each other article, when it is on topic: close to the
             // best candidate's odds and covering the question's focus about as well as the lead.
-            let best = candidates.map(\.score).max() ?? lead.score
             for c in ordered.dropFirst() where answer.points.count < maxPoints && !used.contains(c.hit.document.id) {
-                guard c.score >= best + log(relativeScore), c.focus >= lead.focus * relativeCoverage, c.focus > 0 else { continue }
+                guard onTopic(c) else { continue }
                 // A bullet about a term names it (its question words are not what it is about).
-                if let matcher = terms.matcher, !matcher.mentioned(in: AnswerComposer.slice(c.hit.passage.text, c.unit.range)) { continue }
+                if !names(c) { continue }
                 used.insert(c.hit.document.id)
                 answer.points.append(statement(c.hit, c.unit))
             }
@@ -217,6 +245,25 @@ public struct AnswerComposer: Sendable {
         }
         answer.answered = answer.lead != nil
         return answer
+    }
+
+    /// The title of the best article found through `translation` that the translation spells
+    /// out: every word of it is a word of the translation (compared as the analyzer's stemmed
+    /// words). Only English titles: a Chinese title has no words to compare.
+    static func translatedTerm(_ hits: [SearchHit], translation: TranslatedQuery, analyzer: Analyzer) -> String? {
+        guard translation.language == "en" else { return nil }
+        var scratch = Analyzer.Scratch()
+        func words(_ text: String) -> Set<UInt64> {
+            var list = FeatureList()
+            analyzer.analyze(text[...], kinds: [.word], into: &list, scratch: &scratch)
+            return Set(list.hashes)
+        }
+        let spelled = words(translation.text)
+        for hit in hits where hit.translated {
+            let title = words(hit.document.title)
+            if !title.isEmpty && title.isSubset(of: spelled) { return hit.document.title }
+        }
+        return nil
     }
 
     /// The hits of two searches, each passage once with its better score, best first.
@@ -284,6 +331,10 @@ public struct AnswerComposer: Sendable {
         for hit in hits where matcher.mentioned(in: hit.document.title) && !primaries.contains(where: { $0.document.id == hit.document.id }) {
             primaries.append(hit)
         }
+        // Without an article about the term there is no main meaning to set the others apart
+        // from: the articles that define it are its sources ("reward hacking" in the RLHF and
+        // the reward-model articles), not its senses.
+        guard !primaries.isEmpty else { return ([], []) }
         let primaryIDs = Set(primaries.map(\.document.id))
         let groups = Senses.groupByTitle(primaries + others.map(\.hit), term: matcher.term, index: index)
             .filter { !$0.contains { primaryIDs.contains($0.document.id) } }

@@ -9,7 +9,7 @@ struct QuestionAnalysis: Sendable, Hashable {
     var answerType: AnswerType
 
     init(_ question: String) {
-        let trimmed = question.trimmingCharacters(in: .whitespacesAndNewlines.union(.init(charactersIn: "?？!！。.，,；;:：~～")))
+        let trimmed = QuestionAnalysis.trimmed(question)
         language = LanguageDetector.detect(question)
         definitionTerm = QuestionAnalysis.term(in: trimmed)
         searchText = QuestionWords.strip(question)
@@ -20,6 +20,11 @@ struct QuestionAnalysis: Sendable, Hashable {
     /// which say what kind of answer is wanted but not what it is about. English question
     /// words are stop words already.
     var searchText: String
+
+    /// `question` without surrounding white space and punctuation.
+    static func trimmed(_ question: String) -> String {
+        question.trimmingCharacters(in: .whitespacesAndNewlines.union(.init(charactersIn: "?？!！。.，,；;:：~～")))
+    }
 
     static let zhPrefixes = ["请问什么是", "什么叫做", "什么叫", "什么是", "何为", "何谓", "解释一下", "介绍一下", "请解释", "请介绍", "定义"]
     static let zhSuffixes = ["是什么意思啊", "是什么意思", "是什么东西", "指的是什么", "是什么呢", "是什么", "是啥意思", "是啥", "指什么", "的定义是什么", "的定义", "的含义", "什么意思", "的意思"]
@@ -39,7 +44,20 @@ struct QuestionAnalysis: Sendable, Hashable {
             return clean(q.dropFirst(p.count).dropLast(s.count))
         }
         for p in enPrefixes where lower.hasPrefix(p) { return clean(q.dropFirst(p.count)) }
-        return nil
+        // A bare term ("rlhf", "LoRA", "蒸馏") asks what it is, as a search box's user means it.
+        return isBareTerm(q) ? q : nil
+    }
+
+    /// One Latin token (letters, digits, `.`, `_`, `+`, `-`; 2–30 characters, starting with a
+    /// letter), or up to six CJK characters that hold no question word.
+    static func isBareTerm(_ q: String) -> Bool {
+        let scalars = q.unicodeScalars
+        guard let first = scalars.first else { return false }
+        if first.isASCII && first.properties.isAlphabetic {
+            return (2...30).contains(scalars.count)
+                && scalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || $0.properties.numericType != nil || "._+-".unicodeScalars.contains($0)) }
+        }
+        return (2...6).contains(scalars.count) && scalars.allSatisfy { ScriptClass.isCJK($0.value) } && QuestionWords.strip(q) == q
     }
 }
 

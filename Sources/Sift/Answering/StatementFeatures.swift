@@ -26,8 +26,9 @@ struct StatementFeatures {
 struct QuestionTerms {
     let table: QueryFeatureTable
     let filter: MatchFilter
-    /// Lexical slots (CJK characters, CJK pairs, words) with a positive IDF.
-    let lexical: [Int]
+    /// Each slot's IDF when it is a lexical feature (CJK character, CJK pair, word) of the
+    /// question's content, else 0: what coverage counts.
+    let weights: [Float]
     let totalIDF: Float
     let unitIDF: Float
     let charIDF: Float
@@ -46,27 +47,42 @@ struct QuestionTerms {
 
     struct Pair: Hashable { var a: UInt64; var b: UInt64 }
 
-    init(query: PreparedQuery, analysis: QuestionAnalysis, question: String, analyzer: Analyzer, statistics: CorpusStatistics) {
+    /// - Parameter term: the definition term as the statements judged write it, when not the
+    ///   question's own (a translation's terms: "Knowledge distillation" for "知识蒸馏").
+    init(query: PreparedQuery, analysis: QuestionAnalysis, question: String, analyzer: Analyzer, statistics: CorpusStatistics,
+         term: String? = nil) {
         table = query.table
         filter = query.filter
         self.analysis = analysis
-        matcher = analysis.definitionTerm.map(TermMatcher.init(term:))
+        matcher = analysis.definitionTerm.map { TermMatcher(term: term ?? $0) }
         lowered = question.lowercased()
         var scratch = Analyzer.Scratch()
+        // The question's words without its Chinese question words (`question` is the
+        // translation's text when these terms judge the passages found through it).
+        let content = QuestionWords.strip(question)
         var list = FeatureList()
-        analyzer.analyze(analysis.searchText[...], kinds: [.cjkUnigram, .word], into: &list, scratch: &scratch)
+        analyzer.analyze(content[...], kinds: [.cjkUnigram, .word], into: &list, scratch: &scratch)
         sequence = list.hashes
         sequenceIDF = list.hashes.map { statistics.idf($0) }
         sequenceTotal = sequenceIDF.reduce(0, +)
         pairs = Set(zip(list.hashes, list.hashes.dropFirst()).map { Pair(a: $0, b: $1) })
-        var lexical: [Int] = []
+        // The question's content: its lexical features without those of its Chinese question
+        // words. A query keeps "是什么" when it is its only Chinese ("few-shot prompting 是什么"),
+        // as a sign of the language wanted, but a statement that says "是什么" answers nothing.
+        var contentFeatures = FeatureList()
+        analyzer.analyze(content[...], kinds: [.cjkUnigram, .cjkBigram, .word], into: &contentFeatures, scratch: &scratch)
+        let contentHashes = Set(contentFeatures.hashes)
+        let all = query.table
+        let anyContent = (0..<all.count).contains { all.kinds[$0] != .charNgram && all.idf[$0] > 0 && contentHashes.contains(all.keys[$0]) }
+        let keep: (Int) -> Bool = { i in !anyContent || contentHashes.contains(all.keys[i]) }
+        var weights = [Float](repeating: 0, count: table.count)
         var total: Float = 0, units: Float = 0, chars: Float = 0
-        for i in 0..<table.count where table.kinds[i] != .charNgram && table.idf[i] > 0 {
-            lexical.append(i)
+        for i in 0..<table.count where table.kinds[i] != .charNgram && table.idf[i] > 0 && keep(i) {
+            weights[i] = table.idf[i]
             total += table.idf[i]
             if table.kinds[i] == .cjkUnigram { chars += table.idf[i] } else { units += table.idf[i] }
         }
-        self.lexical = lexical
+        self.weights = weights
         totalIDF = total
         unitIDF = units
         charIDF = chars
@@ -131,7 +147,7 @@ extension StatementFeatures {
         var first = Int32.max, last = Int32.min
         for m in sink.matches {
             let i = Int(m.slot)
-            guard q.table.idf[i] > 0, q.table.kinds[i] != .charNgram else { continue }
+            guard q.weights[i] > 0 else { continue }
             positions.insert(m.position)
             first = min(first, m.position); last = max(last, m.position)
             if seen.insert(m.slot).inserted {
@@ -218,8 +234,8 @@ extension StatementFeatures {
         analyzer.analyze(title[...], kinds: [.cjkUnigram, .cjkBigram, .word], into: &sink, scratch: &scratch)
         var seen = Set<Int32>()
         var covered: Float = 0
-        for m in sink.matches where seen.insert(m.slot).inserted && q.table.kinds[Int(m.slot)] != .charNgram {
-            covered += max(0, q.table.idf[Int(m.slot)])
+        for m in sink.matches where seen.insert(m.slot).inserted {
+            covered += q.weights[Int(m.slot)]
         }
         return covered / q.totalIDF
     }
