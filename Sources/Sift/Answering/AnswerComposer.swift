@@ -287,7 +287,14 @@ public struct AnswerComposer: Sendable {
             let units = Statements.units(in: scalarText, previousTableHeader: previous.flatMap(Statements.trailingTableHeader))
             let title = StatementFeatures.titleCoverage(hit.document.title, question: terms, analyzer: index.embedder.analyzer, scratch: &scratch)
             for unit in units {
-                let piece = scalarText.string(unit.range)
+                // A table row is judged as it is shown, each cell with its column's header
+                // ("放置目录：ComfyUI/models/vae/"): the header says what the cell is.
+                let piece: String
+                if case .tableRow(let cells) = unit.kind, cells.contains(where: { $0.header != nil }) {
+                    piece = cells.map { c in c.header.map { "\($0)：\(c.value)" } ?? c.value }.joined(separator: " · ")
+                } else {
+                    piece = scalarText.string(unit.range)
+                }
                 // One analysis of the statement serves its re-scoring score and its features.
                 let analysis = StatementAnalysis(piece[...], question: terms, embedder: index.embedder, counter: counter, scratch: &scratch)
                 let match = rescorer.score(counted: analysis.counter, query: prepared, statistics: index.statistics,
