@@ -7,7 +7,7 @@
 # out = Benchmarks/peers/results-latest.json (git-ignored; a copy also goes to results-<rows>x<dim>.json).
 #
 # 1. creates (once) a venv in Benchmarks/peers/.venv with the pinned packages of requirements.txt;
-# 2. builds sift (`swift build -c release`, incremental) when .build/release/sift is missing or older than the sources;
+# 2. builds sift (`swift build -c release --static-swift-stdlib`, incremental) when .build/release/sift is missing or older than the sources;
 # 3. writes the embedding text (Corpus/**/*.md, front matter removed, non-empty lines, repeated to ~8 MB) to a
 #    temporary file that both sides embed: `sift bench --text FILE` and peers.py;
 # 4. runs, one after the other (never at once): `sift bench` at the given size; `sift bench` for embedding at
@@ -78,7 +78,7 @@ needs_build() {
 if needs_build; then
   for attempt in 1 2 3; do
     log "swift build -c release (attempt $attempt)"
-    if (cd "$ROOT" && swift build -c release >&2); then break; fi
+    if (cd "$ROOT" && swift build -c release --static-swift-stdlib >&2); then break; fi
     if [[ $attempt -eq 3 ]]; then
       if [[ -x "$SIFT" ]]; then
         log "WARNING: swift build failed 3 times; benchmarking the existing, older .build/release/sift"

@@ -41,7 +41,7 @@ if [[ "$(cat "$VENV/.requirements" 2>/dev/null || true)" != "$REQS" ]]; then
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check $REQS
   echo "$REQS" > "$VENV/.requirements"
 fi
-(cd "$ROOT" && swift build -c release >&2)
+(cd "$ROOT" && swift build -c release --static-swift-stdlib >&2)
 SIFT="$ROOT/.build/release/sift"
 TMP="$(mktemp -d "${TMPDIR:-/tmp}/sift-answers.XXXXXX")"
 trap 'rm -rf "$TMP"' EXIT

@@ -4,7 +4,7 @@
 #   bash Benchmarks/quality/run.sh [--datasets DIR] [--sets a,b,c] [--no-mixed] [--no-cross] [--neural] [--cv] [--out FILE]
 #
 # 1. creates (once) a Python venv in Benchmarks/quality/.venv with pinned bm25s, PyStemmer, numpy, scipy;
-# 2. builds sift (`swift build -c release`) when .build/release/sift is missing or older than the sources;
+# 2. builds sift (`swift build -c release --static-swift-stdlib`) when .build/release/sift is missing or older than the sources;
 # 3. runs `sift eval` and bm25_peer.py on every set, and on the MIXED setting (all sets' passages in one index,
 #    ids prefixed "<set>/", each set's queries evaluated against it);
 #    and the CROSS-LANGUAGE cases (xquad_zh questions → xquad_en passages and the reverse, positive ids mapped with
@@ -93,7 +93,7 @@ needs_build() {
 if needs_build; then
   for attempt in 1 2 3; do
     echo "[quality] swift build -c release (attempt $attempt)" >&2
-    if (cd "$ROOT" && swift build -c release >&2); then break; fi
+    if (cd "$ROOT" && swift build -c release --static-swift-stdlib >&2); then break; fi
     if [[ $attempt -eq 3 ]]; then echo "run.sh: swift build failed" >&2; exit 1; fi
     echo "[quality] build failed (sources mid-edit?); retrying in 60 s" >&2
     sleep 60

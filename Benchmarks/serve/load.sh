@@ -21,7 +21,7 @@ for p in wrk sqlite3; do
     SUDO=""; [ "$(id -u)" != 0 ] && SUDO="sudo"; $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "$p" >/dev/null; }
 done
-swift build -c release --product sift 2>&1 | tail -1
+swift build -c release --static-swift-stdlib --product sift 2>&1 | tail -1
 WORK="$(mktemp -d)"
 PORT=$(( 30000 + RANDOM % 20000 ))
 DB="$WORK/history.sqlite"

@@ -18,7 +18,7 @@ fi
 VENV=Tests/Browser/.venv
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
 "$VENV/bin/python" -c "import selenium" 2>/dev/null || "$VENV/bin/pip" install -q "selenium==4.51.0"
-swift build -c release --product sift 2>&1 | tail -1
+swift build -c release --static-swift-stdlib --product sift 2>&1 | tail -1
 WORK="$(mktemp -d)"
 PORT=$(( 30000 + RANDOM % 20000 ))
 .build/release/sift serve --port "$PORT" --history "$WORK/history.sqlite" >"$WORK/serve.log" 2>&1 &
