@@ -32,8 +32,41 @@ enum QuestionWords {
 
     static let chineseUTF8: [[UInt8]] = chinese.map { Array($0.utf8) }
 
-    /// `text` with every Chinese question word replaced by a space (so no CJK pair spans
-    /// the gap). Text without CJK characters, and text that would keep no letter, digit or
+    /// Nouns that, ending a question, name the kind of answer wanted rather than its topic:
+    /// "RAG 的原理", "温度参数有什么作用". Only at the end, where they cannot be part of a term
+    /// ("副作用是什么" keeps its 作用). Words of comparison (区别, 不同) stay: the sentence that
+    /// answers "X 和 Y 有什么区别" tends to say 区别 or 不同 too.
+    static let intentNouns: [String] = [
+        "优缺点", "優缺點", "原理", "作用", "影响", "影響", "优点", "優點", "缺点", "缺點", "优势", "優勢", "特点", "特點", "用途",
+    ]
+
+    static let intentNounsUTF8: [[UInt8]] = intentNouns.map { Array($0.utf8) }
+
+    /// Removes an intent noun that ends `bytes` (after trailing spaces and punctuation) when
+    /// a CJK character, letter or digit stays before it.
+    static func dropTrailingIntentNoun(_ bytes: inout [UInt8]) -> Bool {
+        var end = bytes.count
+        let trailing: Set<UInt8> = [0x20, 0x3F, 0x21, 0x2E, 0x09, 0x0A]
+        while end > 0, trailing.contains(bytes[end - 1]) { end -= 1 }
+        // Full-width ？ ！ 。 (EF BC 9F, EF BC 81, E3 80 82).
+        while end >= 3, (bytes[end - 3], bytes[end - 2], bytes[end - 1]) == (0xEF, 0xBC, 0x9F)
+            || (bytes[end - 3], bytes[end - 2], bytes[end - 1]) == (0xEF, 0xBC, 0x81)
+            || (bytes[end - 3], bytes[end - 2], bytes[end - 1]) == (0xE3, 0x80, 0x82) {
+            end -= 3
+            while end > 0, trailing.contains(bytes[end - 1]) { end -= 1 }
+        }
+        for w in intentNounsUTF8 where end >= w.count && bytes[(end - w.count)..<end].elementsEqual(w) {
+            let rest = String(decoding: bytes[..<(end - w.count)], as: UTF8.self)
+            guard rest.unicodeScalars.contains(where: { ScriptClass.isCJK($0.value) || $0.properties.isAlphabetic || $0.properties.numericType != nil })
+            else { return false }
+            bytes.replaceSubrange((end - w.count)..<end, with: [0x20])
+            return true
+        }
+        return false
+    }
+
+    /// `text` with every Chinese question word, and an intent noun ending it, replaced by a
+    /// space (so no CJK pair spans the gap). Text without CJK characters, and text that would keep no letter, digit or
     /// CJK character, comes back unchanged.
     static func strip(_ text: String) -> String {
         guard text.unicodeScalars.contains(where: { ScriptClass.isCJK($0.value) }) else { return text }
@@ -58,6 +91,7 @@ enum QuestionWords {
             }
             if found { bytes = out; changed = true }
         }
+        if dropTrailingIntentNoun(&bytes) { changed = true }
         guard changed else { return text }
         let s = String(decoding: bytes, as: UTF8.self)
         return s.unicodeScalars.contains { ScriptClass.isCJK($0.value) || $0.properties.isAlphabetic || $0.properties.numericType != nil } ? s : text
