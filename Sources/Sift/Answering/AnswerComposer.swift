@@ -178,13 +178,13 @@ public struct AnswerComposer: Sendable {
         var ordered = candidates.sorted { a, b in
             a.score != b.score ? a.score > b.score : a.rank != b.rank ? a.rank < b.rank : a.unit.ordinal < b.unit.ordinal
         }
-        // Defining statements of the articles about X (X in their title); when no article is,
-        // of any article ("Reward hacking is a major RLHF failure mode in which …").
         // The term as a candidate's article writes it (the translation's spelling for articles
         // found through it).
         func matcher(of c: Candidate) -> TermMatcher? {
             c.hit.translated ? translated?.terms.matcher ?? terms.matcher : terms.matcher
         }
+        // Defining statements of the articles about X (X in their title); when no article is,
+        // of any article ("Reward hacking is a major RLHF failure mode in which …").
         let aboutTerm = terms.matcher.map { m in hits.contains { m.mentioned(in: $0.document.title) } } ?? false
         func defining(_ c: Candidate) -> Bool {
             guard let matcher = matcher(of: c), c.features[AnswerComposer.definitionalFeature] > 0 else { return false }
