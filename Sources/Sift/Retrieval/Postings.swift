@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// Inverted lists of the forward index: for each distinct feature hash of the live passages,
 /// the passages that contain it and how often.
@@ -95,7 +94,7 @@ struct Postings: Sendable {
 /// savings exceed the cost of building the lists, builds them (the rent-or-buy rule: never
 /// more than twice the reading of the better choice in hindsight). Copies of an index share
 /// it until one of them changes, which gives the changed copy a new, empty one.
-final class PostingsCache: Sendable {
+final class PostingsCache: @unchecked Sendable {
     private struct State {
         var postings: Postings?
         var savings = 0
@@ -103,18 +102,28 @@ final class PostingsCache: Sendable {
         var building = false
     }
 
-    private let state = Mutex(State())
+    // A pthread lock (NSLock) rather than Synchronization's Mutex: ThreadSanitizer models
+    // pthread locks, and reported this state's accesses inside `Mutex.withLock` as races.
+    // `state` is only touched with `lock` held.
+    private let lock = NSLock()
+    private var state = State()
+
+    private func locked<R>(_ body: (inout State) -> R) -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        return body(&state)
+    }
 
     /// Cost of building, in forward entries read, per entry built (measured: building the
     /// lists of cmrc2018's 848 passages takes about as long as re-scoring 14 queries' 400
     /// candidates from the forward index).
     static let buildCostPerEntry = 12
 
-    var postings: Postings? { state.withLock { $0.postings } }
+    var postings: Postings? { locked { $0.postings } }
 
     /// Records the savings of one search; returns true when the caller should build now.
     func record(savings: Int, totalEntries: Int) -> Bool {
-        state.withLock { s in
+        locked { s in
             guard s.postings == nil, !s.unavailable, !s.building else { return false }
             s.savings += max(0, savings)
             if s.savings >= totalEntries * PostingsCache.buildCostPerEntry {
@@ -126,7 +135,7 @@ final class PostingsCache: Sendable {
     }
 
     func finish(_ built: Postings?) {
-        state.withLock { s in
+        locked { s in
             s.postings = built
             s.unavailable = built == nil
             s.building = false
