@@ -42,11 +42,13 @@ enum QuestionWords {
 
     static let intentNounsUTF8: [[UInt8]] = intentNouns.map { Array($0.utf8) }
 
+    /// Space, `?`, `!`, `.`, tab and newline: what may follow the last word of a question.
+    static let trailing: Set<UInt8> = [0x20, 0x3F, 0x21, 0x2E, 0x09, 0x0A]
+
     /// Removes an intent noun that ends `bytes` (after trailing spaces and punctuation) when
     /// a CJK character, letter or digit stays before it.
     static func dropTrailingIntentNoun(_ bytes: inout [UInt8]) -> Bool {
         var end = bytes.count
-        let trailing: Set<UInt8> = [0x20, 0x3F, 0x21, 0x2E, 0x09, 0x0A]
         while end > 0, trailing.contains(bytes[end - 1]) { end -= 1 }
         // Full-width ？ ！ 。 (EF BC 9F, EF BC 81, E3 80 82).
         while end >= 3, (bytes[end - 3], bytes[end - 2], bytes[end - 1]) == (0xEF, 0xBC, 0x9F)
@@ -66,8 +68,8 @@ enum QuestionWords {
     }
 
     /// `text` with every Chinese question word, and an intent noun ending it, replaced by a
-    /// space (so no CJK pair spans the gap). Text without CJK characters, and text that would keep no letter, digit or
-    /// CJK character, comes back unchanged.
+    /// space (so no CJK pair spans the gap). Text without CJK characters, and text that would
+    /// keep no letter, digit or CJK character, comes back unchanged.
     static func strip(_ text: String) -> String {
         guard text.unicodeScalars.contains(where: { ScriptClass.isCJK($0.value) }) else { return text }
         // Each word in turn, every occurrence replaced, on UTF-8 bytes (a whole character's

@@ -291,7 +291,7 @@ public struct AnswerComposer: Sendable {
                 // ("放置目录：ComfyUI/models/vae/"): the header says what the cell is.
                 let piece: String
                 if case .tableRow(let cells) = unit.kind, cells.contains(where: { $0.header != nil }) {
-                    piece = cells.map { c in c.header.map { "\($0)：\(c.value)" } ?? c.value }.joined(separator: " · ")
+                    piece = Statements.shown(cells.map { ($0.header, $0.value) }, colon: "：")
                 } else {
                     piece = scalarText.string(unit.range)
                 }

@@ -106,7 +106,7 @@ extension AnswerRenderer {
     @_spi(Internals)
     public static func display(_ s: Answer.Statement, zh: Bool) -> String {
         guard let cells = s.cells else { return s.text.replacingOccurrences(of: "\n", with: " ") }
-        return cells.map { c in c.header.map { "\($0)\(zh ? "：" : ": ")\(c.value)" } ?? c.value }.joined(separator: " · ")
+        return Statements.shown(cells.map { ($0.header, $0.value) }, colon: zh ? "：" : ": ")
     }
 
     /// The name of language `code` in Chinese (`zh`) or English.

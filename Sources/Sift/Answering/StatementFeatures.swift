@@ -61,23 +61,23 @@ struct QuestionTerms {
         // translation's text when these terms judge the passages found through it).
         let content = QuestionWords.strip(question)
         var list = FeatureList()
-        analyzer.analyze(content[...], kinds: [.cjkUnigram, .word], into: &list, scratch: &scratch)
-        sequence = list.hashes
-        sequenceIDF = list.hashes.map { statistics.idf($0) }
+        analyzer.analyze(content[...], kinds: [.cjkUnigram, .cjkBigram, .word], into: &list, scratch: &scratch)
+        // Its tokens in order: CJK characters and words.
+        let tokens = zip(list.hashes, list.kinds).filter { $0.1 != .cjkBigram }.map(\.0)
+        sequence = tokens
+        sequenceIDF = tokens.map { statistics.idf($0) }
         sequenceTotal = sequenceIDF.reduce(0, +)
-        pairs = Set(zip(list.hashes, list.hashes.dropFirst()).map { Pair(a: $0, b: $1) })
+        pairs = Set(zip(tokens, tokens.dropFirst()).map { Pair(a: $0, b: $1) })
         // The question's content: its lexical features without those of its Chinese question
         // words. A query keeps "是什么" when it is its only Chinese ("few-shot prompting 是什么"),
         // as a sign of the language wanted, but a statement that says "是什么" answers nothing.
-        var contentFeatures = FeatureList()
-        analyzer.analyze(content[...], kinds: [.cjkUnigram, .cjkBigram, .word], into: &contentFeatures, scratch: &scratch)
-        let contentHashes = Set(contentFeatures.hashes)
-        let all = query.table
-        let anyContent = (0..<all.count).contains { all.kinds[$0] != .charNgram && all.idf[$0] > 0 && contentHashes.contains(all.keys[$0]) }
-        let keep: (Int) -> Bool = { i in !anyContent || contentHashes.contains(all.keys[i]) }
+        let contentHashes = Set(list.hashes)
+        let t = query.table  // (closures cannot read `self.table` before `init` ends)
+        let lexical = (0..<t.count).filter { t.kinds[$0] != .charNgram && t.idf[$0] > 0 }
+        let anyContent = lexical.contains { contentHashes.contains(t.keys[$0]) }
         var weights = [Float](repeating: 0, count: table.count)
         var total: Float = 0, units: Float = 0, chars: Float = 0
-        for i in 0..<table.count where table.kinds[i] != .charNgram && table.idf[i] > 0 && keep(i) {
+        for i in lexical where !anyContent || contentHashes.contains(t.keys[i]) {
             weights[i] = table.idf[i]
             total += table.idf[i]
             if table.kinds[i] == .cjkUnigram { chars += table.idf[i] } else { units += table.idf[i] }

@@ -146,6 +146,12 @@ enum Statements {
         return false
     }
 
+    /// A table row as shown: "header：value · header：value" (a cell without a header as its
+    /// value alone), with `colon` after each header.
+    static func shown(_ cells: [(header: String?, value: String)], colon: String) -> String {
+        cells.map { c in c.header.map { "\($0)\(colon)\(c.value)" } ?? c.value }.joined(separator: " · ")
+    }
+
     private static func row(_ cells: [String], header: [String]?, range: Range<Int>, ordinal: Int) -> StatementUnit {
         let named = cells.enumerated().map { i, v in
             StatementUnit.Cell(header: header.flatMap { i < $0.count && !$0[i].isEmpty ? $0[i] : nil }, value: v)
